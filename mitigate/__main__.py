@@ -1,0 +1,5 @@
+import sys
+
+from mitigate.cli.main import main
+
+sys.exit(main())
