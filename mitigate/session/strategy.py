@@ -16,6 +16,12 @@ A strategy is bound to its parameters at construction and applied to a model by 
 
 Everything a hook changes through ``ctx`` (requires_grad flags, module hooks, optimizer groups, train/eval
 modes) is recorded by the session and undone on exit, so a strategy seldom needs ``after_transfer``.
+``ctx`` is a ``mitigate.session.TransferContext``. Every strategy must pass ``mitigate.testing.check_strategy``.
+
+>>> from mitigate.testing import check_strategy
+>>> class Nothing(Strategy):
+...     name = "nothing"
+>>> check_strategy(Nothing)
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import optuna
     import torch
+    from torch import nn
 
-    from mitigate.session.context import TransferContext
+    from mitigate.session._context import TransferContext
 
 __all__ = ["Strategy"]
 
@@ -42,14 +49,21 @@ class Strategy:
     name: ClassVar[str] = "strategy"
 
     def claims(self) -> frozenset[str]:
-        """Exclusive resources this strategy controls; two composed strategies may not share one."""
+        """Exclusive resources this strategy controls (e.g. ``"reinit:fe"``, ``"regulariser:l2sp"``, ``"param_groups:lr"``);
+        two composed strategies may not share one. Names are fixed at construction (no model needed)."""
         return frozenset()
 
     def before_transfer(self, ctx: TransferContext) -> None:
         """Prepare the transferred model before any target step."""
 
     def configure_param_groups(self, ctx: TransferContext, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Return the optimizer's parameter groups (frozen parameters are already removed)."""
+        """Return the optimizer's parameter groups.
+
+        ``groups`` are copies of the optimizer's groups holding every parameter it held (frozen ones included, so
+        a parameter unfrozen later comes back with the learning rate chosen here). Keep each parameter in exactly
+        one group; missing hyper-parameters are filled from ``optimizer.defaults``. After this hook the session
+        takes frozen parameters out of the groups.
+        """
         return groups
 
     def on_epoch_start(self, ctx: TransferContext, epoch: int) -> None:
@@ -79,9 +93,24 @@ class Strategy:
         """Restore what ``state_dict`` returned."""
 
     @classmethod
-    def suggest(cls, trial: optuna.Trial, *, prefix: str = "") -> Strategy:
-        """Build an instance from an Optuna trial (its search space). Strategies without one refuse."""
+    def suggest(cls, trial: optuna.Trial, *, prefix: str = "", **fixed: Any) -> Strategy:
+        """Build an instance from an Optuna trial (its search space). Parameter names start with ``prefix``;
+        ``fixed`` holds constructor arguments that are not searched (data loaders, module names).
+        Strategies without a search space refuse."""
         raise NotImplementedError(f"strategy {cls.name!r} declares no search space")
+
+    @classmethod
+    def example(cls, *, model: nn.Module, batches: list[Any]) -> Strategy:
+        """A small instance that works on ``model`` (``mitigate.testing``'s tiny tagger by default), used by the
+        contract suite ``mitigate.testing.check_strategy`` for every registered strategy. ``batches`` is a
+        short list of ``(inputs, targets)`` pairs for strategies that need data. The default calls ``cls()``."""
+        return cls()
+
+    @classmethod
+    def example_model(cls) -> nn.Module | None:
+        """A fresh small model for ``example`` when the strategy needs a special architecture (e.g. a gated
+        mixture), or ``None`` for ``mitigate.testing.TinyTagger``. It must accept ``tiny_tagger_batches()``."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
