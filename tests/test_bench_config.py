@@ -119,3 +119,18 @@ def test_tuning_output_shapes(tmp_path: Path) -> None:
     file.write_text("not json")
     with pytest.raises(ValueError, match="to hold JSON, but it does not"):
         read_tuning_output(file)
+
+
+def test_strategies_from_a_tuning_output_are_built_through_their_search_space(tmp_path: Path) -> None:
+    from mitigate.bench._build import build_strategies
+    from mitigate.strategies import L2SP, Relearn
+
+    record = [{"name": "relearn", "params": {"preset": "keep-fe", "init": "orthogonal"}},
+              {"name": "l2sp", "params": {"alpha": 0.05, "beta": 0.001}}]
+    file = tmp_path / "best.json"
+    file.write_text(json.dumps({"schema": "mitigate.tune.best/1", "best": [{"strategies": record}]}))
+    grid = tmp_path / "grid.toml"
+    grid.write_text(GOOD.replace('strategy = "none"', 'from_tuning = "best.json"'))
+    relearn, l2sp = build_strategies(load_config(grid).strategies[0])
+    assert isinstance(relearn, Relearn) and isinstance(l2sp, L2SP)
+    assert l2sp.alpha == 0.05 and l2sp.beta == 0.001

@@ -46,6 +46,11 @@ def build_strategies(spec: StrategySpec) -> list[Any]:
     >>> build_strategies(StrategySpec(label="none", items=()))
     []
     """
+    if spec.origin.startswith("tuning:"):
+        # A tuning output records search parameters, which only each strategy's own ``suggest`` turns into arguments.
+        from mitigate.tune import strategies_from_record
+
+        return strategies_from_record([{"name": name, "params": params} for name, params in spec.items])
     strategies = []
     for name, params in spec.items:
         if ":" in name:

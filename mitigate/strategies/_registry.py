@@ -18,6 +18,7 @@ _BUILTIN: dict[str, str] = {
     "bss": "mitigate.strategies.bss:BSS",
     "relearn": "mitigate.strategies.relearn:Relearn",
     "similarity_freezing": "mitigate.strategies.similarity:SimilarityFreezing",
+    "prune_biased_units": "mitigate.strategies.pruning:PruneBiasedUnits",
 }
 _EXTRA: dict[str, type[Strategy]] = {}
 

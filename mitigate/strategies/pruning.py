@@ -300,11 +300,16 @@ class PruneBiasedUnits(Strategy):
 
     @classmethod
     def example(cls, *, model: nn.Module, batches: list[Any]) -> PruneBiasedUnits:
-        """An instance for the contract suite: the first prunable layer, the given batches as source and target."""
-        for name, module in model.named_modules():
-            if isinstance(module, (nn.Linear, nn.LSTM, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-                return cls(layers=name, source_batches=batches, target_batches=batches, k=25.0, probe_steps=5)
-        raise ValueError("Expected a model with an nn.Linear, nn.LSTM or convolution to prune, but got none.")
+        """An instance for the contract suite: the last prunable layer before the output layer (the one whose units
+        feed the head), the given batches as source and target."""
+        prunable = [name for name, module in model.named_modules()
+                    if isinstance(module, (nn.Linear, nn.LSTM, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+        if len(prunable) < 2:
+            raise ValueError(
+                f"Expected a model with a prunable layer (nn.Linear, nn.LSTM or convolution) before its output layer, "
+                f"but got {prunable or 'none'}."
+            )
+        return cls(layers=prunable[-2], source_batches=batches, target_batches=batches, k=25.0, probe_steps=5)
 
     def __repr__(self) -> str:
         rule = f"k={self.k}" if self.threshold is None else f"threshold={self.threshold}"
