@@ -7,9 +7,11 @@ from mitigate.session import Compose
 from mitigate.strategies._registry import available, get, register
 from mitigate.strategies.bss import BSS
 from mitigate.strategies.freeze import FreezeModules
+from mitigate.strategies.gating import DiscriminatorGate, SourceGating
 from mitigate.strategies.gradual import GradualUnfreezing
 from mitigate.strategies.l2sp import L2SP
 from mitigate.strategies.lr_decay import LayerwiseLRDecay
+from mitigate.strategies.pruning import PruneBiasedUnits
 from mitigate.strategies._cka import layer_cka, linear_cka
 from mitigate.strategies.relearn import INITIALISERS, RELEARN_PRESETS, Relearn
 from mitigate.strategies.similarity import SimilarityFreezing
@@ -17,14 +19,17 @@ from mitigate.strategies.similarity import SimilarityFreezing
 __all__ = [
     "BSS",
     "Compose",
+    "DiscriminatorGate",
     "FreezeModules",
     "GradualUnfreezing",
     "INITIALISERS",
     "L2SP",
     "LayerwiseLRDecay",
+    "PruneBiasedUnits",
     "RELEARN_PRESETS",
     "Relearn",
     "SimilarityFreezing",
+    "SourceGating",
     "available",
     "get",
     "layer_cka",

@@ -19,6 +19,7 @@ _BUILTIN: dict[str, str] = {
     "relearn": "mitigate.strategies.relearn:Relearn",
     "similarity_freezing": "mitigate.strategies.similarity:SimilarityFreezing",
     "prune_biased_units": "mitigate.strategies.pruning:PruneBiasedUnits",
+    "discriminator_gate": "mitigate.strategies.gating:DiscriminatorGate",
 }
 _EXTRA: dict[str, type[Strategy]] = {}
 

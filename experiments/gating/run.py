@@ -1,0 +1,394 @@
+"""Multi-source gating on News/Web → Tweets: gated mixture vs every single source vs scratch, plus a permuted-label
+source (the degenerate-source check), and the source ranking computed before any training.
+
+For each target and seed: scratch, standard transfer from every source (one at a time), the gated mixture over the
+real sources, the gated mixture over the real sources plus the permuted-label source, and the latter with the
+source experts frozen. Every stage writes its
+predictions as soon as it finishes (``out/<target>/<method>/seed<k>.json``) and a rerun skips finished stages, so
+an interrupted run resumes. ``--summary`` turns what exists into ``docs/strategies/gating_results.md``
+(``out/summary.md`` with ``--quick``).
+
+    python experiments/gating/run.py --data-dir ../shared/data                       # full run (hours on 2 cores)
+    python experiments/gating/run.py --data-dir ../shared/data --target tpos          # one target
+    python experiments/gating/run.py --data-dir ../shared/data --summary              # tables from what exists
+    python experiments/gating/run.py --data-dir ../shared/data --quick --out /tmp/g   # tiny smoke configuration
+    python experiments/gating/run.py --data-dir ../shared/data --reuse-sources experiments/news_to_tweets/out/sources
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+FULL: dict[str, Any] = {
+    "targets": ["tpos", "tweebank", "tchunk", "ritter-ner"],
+    "sources": ["wsj-pos", "conll2000-chunk", "conll2003-ner", "ewt-pos"],
+    "permuted": "wsj-pos",  # its tags shuffled across all tokens: a source that learned nothing about words
+    "seeds": [0, 1, 2],
+    "source_seed": 0,
+    "preset": "cpu",
+    "source": {"optimizer": "adam", "max_epochs": 10, "patience": 2, "batch_size": 16},
+    "source_overrides": {"conll2000-chunk": {"max_epochs": 5}, "conll2003-ner": {"max_epochs": 5}, "ewt-pos": {"max_epochs": 5}},
+    "target": {"optimizer": "adam", "max_epochs": 25, "patience": 4, "batch_size": 16},
+    # warm-up: on a TPoS pilot (seed 0, docs/strategies/gating.md) a gate trained from the first step handed ~all
+    # weight to WSJ within two epochs; two epochs of uniform weights first scored higher (85.60 vs 84.90).
+    "gating": {"entropy": 0.001, "warmup_epochs": 2},
+    # gated: the real sources + scratch, experts fine-tuned; +permuted: plus the permuted-label source;
+    # gated-frozen+permuted: the same with the source experts frozen (only scratch, projections, gate and head train).
+    "gated_methods": ["gated", "gated+permuted", "gated-frozen+permuted"],
+    "rank_sentences": 400,
+    "limit": None,
+}
+QUICK: dict[str, Any] = {
+    **FULL,
+    "targets": ["tpos"],
+    "sources": ["wsj-pos", "ewt-pos"],
+    "seeds": [0, 1],
+    "preset": "tiny",
+    "source": {"optimizer": "adam", "max_epochs": 1, "patience": 1, "batch_size": 16},
+    "source_overrides": {},
+    "target": {"optimizer": "adam", "max_epochs": 1, "patience": 1, "batch_size": 16},
+    "rank_sentences": 30,
+    "limit": 40,
+}
+PERMUTED_SUFFIX = "-permuted"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def _limit(splits: Any, limit: int | None) -> Any:
+    from mitigate.data import DatasetSplits
+
+    if limit is None:
+        return splits
+    return DatasetSplits(splits.name, splits.task, splits.train[:limit], splits.dev[: limit // 2], splits.test[: limit // 2])
+
+
+def permuted_labels(splits: Any, *, seed: int = 0) -> Any:
+    """The same sentences with every split's tags shuffled across all its tokens (tag frequencies kept)."""
+    from mitigate.data import DatasetSplits, Sentence
+
+    rng = random.Random(seed)
+
+    def shuffle(sentences: list) -> list:
+        tags = [tag for s in sentences for tag in s.tags]
+        rng.shuffle(tags)
+        out, i = [], 0
+        for s in sentences:
+            out.append(Sentence(s.tokens, tuple(tags[i : i + len(s.tokens)])))
+            i += len(s.tokens)
+        return out
+
+    return DatasetSplits(splits.name + PERMUTED_SUFFIX, splits.task, shuffle(splits.train), shuffle(splits.dev), shuffle(splits.test))
+
+
+class Run:
+    """One configuration's data, cached source taggers and stages."""
+
+    def __init__(
+        self, config: dict[str, Any], *, data_dir: str | None, out: Path, reuse_sources: Path | None,
+        methods: list[str] | None = None,
+    ) -> None:
+        self.config, self.data_dir, self.out, self.reuse = config, data_dir, out, reuse_sources
+        self.only = methods
+        self._data: dict[str, Any] = {}
+        self._sources: dict[str, Any] = {}
+
+    def data(self, name: str) -> Any:
+        from mitigate.data import load_dataset
+
+        if name not in self._data:
+            if name.endswith(PERMUTED_SUFFIX):
+                self._data[name] = permuted_labels(self.data(name[: -len(PERMUTED_SUFFIX)]), seed=0)
+            else:
+                self._data[name] = _limit(load_dataset(name, data_dir=self.data_dir), self.config["limit"])
+        return self._data[name]
+
+    def source_names(self) -> list[str]:
+        return [*self.config["sources"], self.config["permuted"] + PERMUTED_SUFFIX]
+
+    def source(self, name: str) -> Any:
+        from mitigate.models import TaggingScenario, TrainConfig, load_tagger, save_tagger
+
+        if name in self._sources:
+            return self._sources[name]
+        key = f"{name}-{self.config['preset']}-seed{self.config['source_seed']}"
+        path = self.out / "sources" / f"{key}.pt"
+        reused = self.reuse / f"{key}.pt" if self.reuse is not None else None
+        if path.is_file() and path.with_suffix(".json").is_file():
+            model = load_tagger(path)
+        elif reused is not None and reused.is_file() and reused.with_suffix(".json").is_file():
+            model = load_tagger(reused)
+            print(f"source {name}: reused {reused}", flush=True)
+        else:
+            base = name[: -len(PERMUTED_SUFFIX)] if name.endswith(PERMUTED_SUFFIX) else name
+            recipe = {**self.config["source"], **self.config["source_overrides"].get(base, {})}
+            data = self.data(name)
+            scenario = TaggingScenario(source=data, target=data, preset=self.config["preset"], source_config=TrainConfig(**recipe))
+            start = time.perf_counter()
+            model = scenario.pretrain(seed=self.config["source_seed"])
+            save_tagger(model, path, seed=self.config["source_seed"], result=scenario.last_result, recipe=recipe)
+            print(f"source {name}: {time.perf_counter() - start:.0f}s, dev {scenario.last_result.best_dev:.4f}", flush=True)
+        self._sources[name] = model
+        return model
+
+    # -- stages ---------------------------------------------------------------------------------------------
+    def rank(self, target: str) -> None:
+        from mitigate.gating import rank_sources, tagger_features
+
+        path = self.out / target / "ranking.json"
+        if path.is_file():
+            return
+        data, n = self.data(target), self.config["rank_sentences"]
+        target_features, source_features = {}, {}
+        for name in self.source_names():
+            tagger = self.source(name)
+            target_features[name] = tagger_features(tagger=tagger, sentences=data.train, max_sentences=n)
+            source_features[name] = tagger_features(tagger=tagger, sentences=self.data(name).train, max_sentences=n, head=False).features
+        ranking = rank_sources(target_features=target_features, source_features=source_features,
+                               proxies=("logme", "h_score", "transrate", "leep", "nce"))
+        _write_json(path, ranking.to_dict())
+        print(f"[{target}] ranking: {ranking.order}", flush=True)
+
+    def methods(self) -> list[str]:
+        return ["scratch", *(f"single:{s}" for s in self.source_names()), *self.config["gated_methods"]]
+
+    def fit(self, target: str, method: str, seed: int) -> None:
+        import torch
+
+        from mitigate.gating import build_gated_tagger, gate_report
+        from mitigate.models import TaggingScenario, TrainConfig, train_tagger
+        from mitigate.strategies.gating import SourceGating
+
+        path = self.out / target / method.replace(":", "_") / f"seed{seed}.json"
+        if path.is_file():
+            return
+        torch.set_num_threads(1)
+        data = self.data(target)
+        config = TrainConfig(**self.config["target"])
+        scenario = TaggingScenario(source=data, target=data, preset=self.config["preset"], train_config=config)
+        start = time.perf_counter()
+        record: dict[str, Any] = {"target": target, "method": method, "seed": seed}
+        if method == "scratch":
+            model = scenario.fit_scratch(seed=seed)
+            result = scenario.last_result
+        elif method.startswith("single:"):
+            model = scenario.fit_transfer(source=self.source(method.split(":", 1)[1]), seed=seed)
+            result = scenario.last_result
+        else:
+            names = self.config["sources"] + ([self.config["permuted"] + PERMUTED_SUFFIX] if "permuted" in method else [])
+            model = build_gated_tagger(sources={n: self.source(n) for n in names}, target_sentences=data.train, seed=seed)
+            strategy = SourceGating(**{**self.config["gating"], "freeze_experts": "frozen" in method})
+            result = train_tagger(model, train=data.train, dev=data.dev, config=config, seed=seed, strategies=[strategy])
+            tokens = scenario.tokens(split="test")
+            record["gate"] = gate_report(model, tokens).to_dict()
+            record["strategy"] = repr(strategy)
+            record["gate_history"] = strategy.history
+        record.update({
+            "test": scenario.predict(model, split="test"),
+            "dev_score": result.best_dev,  # type: ignore[union-attr]
+            "best_epoch": result.best_epoch,  # type: ignore[union-attr]
+            "seconds": time.perf_counter() - start,
+        })
+        _write_json(path, record)
+        print(f"[{target}] {method} seed {seed}: dev {record['dev_score']:.4f} ({record['seconds']:.0f}s)", flush=True)
+
+    def run(self, targets: list[str]) -> None:
+        for target in targets:
+            if self.only is None or "rank" in self.only:
+                self.rank(target)
+            for seed in self.config["seeds"]:
+                for method in self.methods():
+                    if self.only is None or method in self.only:
+                        self.fit(target, method, seed)
+
+
+# -- summary ----------------------------------------------------------------------------------------------------
+def _load(out: Path, target: str, method: str) -> dict[int, dict[str, Any]]:
+    folder = out / target / method.replace(":", "_")
+    found = {}
+    for path in sorted(folder.glob("seed*.json")):
+        record = json.loads(path.read_text())
+        found[int(record["seed"])] = record
+    return found
+
+
+def plot_gate_weights(data: dict[str, tuple[list[str], dict[str, list[float]]]], path: Path, *, title: str) -> Path:
+    """One panel per gated method: mean gate weight of each encoder (bars) for all tokens and every slice."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(data), figsize=(5.5 * len(data), 3.6), squeeze=False, sharey=True)
+    for ax, (method, (names, rows)) in zip(axes[0], data.items()):
+        labels = list(rows)
+        width = 0.8 / len(names)
+        for k, name in enumerate(names):
+            ax.bar(np.arange(len(labels)) + k * width, [rows[label][k] for label in labels], width, label=name)
+        ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"{title}: {method}", fontsize=9)
+        ax.set_ylabel("mean gate weight")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def summarise(
+    run: Run,
+    targets: list[str],
+    *,
+    command: str = "python experiments/gating/run.py",
+    figure_dir: Path | None = None,
+    figure_prefix: str = "gating",
+) -> str:
+    """Markdown tables of everything finished: PT / NT / gain vs scratch, gate weights, ranking vs measured gain."""
+    from mitigate.evaluation import transfer_report
+
+    lines = ["# Multi-source gating: results", "",
+             f"Generated by `{command}` (then `--summary`) from `{run.out}` "
+             f"(preset {run.config['preset']}, seeds {run.config['seeds']}, source seed {run.config['source_seed']}, "
+             f"SourceGating options {run.config['gating']}). "
+             "PT / NT / gain are per token on the test split against scratch with the same seed (paired), in %, "
+             "mean over seeds; p is the largest McNemar p-value over the seed pairs. `single:best-dev` picks, per "
+             "seed, the single source with the best dev accuracy.", ""]
+    for target in targets:
+        scratch = _load(run.out, target, "scratch")
+        if not scratch:
+            continue
+        data = run.data(target)
+        gold = [list(s.tags) for s in data.test]
+        tokens = [list(s.tokens) for s in data.test]
+        seeds = sorted(scratch)
+        lines += [f"## {target}", "", "| method | seeds | accuracy | PT | NT | gain | McNemar p |", "|---|---|---|---|---|---|---|"]
+        measured: dict[str, float] = {}
+        measured_nt: dict[str, float] = {}  # minus NT: higher is better, like the ranking score
+        runs = {m: _load(run.out, target, m) for m in run.methods() if m != "scratch"}
+        singles = [m for m in runs if m.startswith("single:")]
+        best = {}
+        for seed in seeds:
+            scored = [(runs[m][seed]["dev_score"], m) for m in singles if seed in runs[m]]
+            if scored:
+                best[seed] = {**runs[max(scored)[1]][seed], "picked": max(scored)[1]}
+        runs["single:best-dev"] = best
+        acc_scratch = None
+        for method, records in runs.items():
+            common = [s for s in seeds if s in records]
+            if not common:
+                continue
+            report = transfer_report(gold=gold, scratch_seeds=[scratch[s]["test"] for s in common],
+                                     transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
+                                     tokens=tokens, n_bootstrap=0)
+            acc_scratch = report.scratch_accuracy
+            if method.startswith("single:") and method != "single:best-dev":
+                measured[method.split(":", 1)[1]] = report.gain
+                measured_nt[method.split(":", 1)[1]] = -report.nt
+            lines.append(f"| {method} | {len(common)} | {100 * report.transfer_accuracy:.2f} | {100 * report.pt:.2f} | "
+                         f"{100 * report.nt:.2f} | {100 * report.gain:+.2f} | {report.mcnemar_p:.3g} |")
+        if acc_scratch is not None:
+            lines.append(f"| scratch | {len(seeds)} | {100 * acc_scratch:.2f} | | | | |")
+        plotted: dict[str, tuple[list[str], dict[str, list[float]]]] = {}
+        for method in run.config["gated_methods"]:
+            records = runs.get(method, {})
+            common = [s for s in seeds if s in records and s in best]
+            if common:
+                versus = transfer_report(gold=gold, scratch_seeds=[best[s]["test"] for s in common],
+                                         transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
+                                         tokens=tokens, n_bootstrap=0)
+                lines.append(f"\n`{method}` against the dev-picked best single source "
+                             f"({', '.join(sorted({best[s]['picked'] for s in common}))}): PT {100 * versus.pt:.2f}, "
+                             f"NT {100 * versus.nt:.2f}, gain {100 * versus.gain:+.2f}, McNemar p {versus.mcnemar_p:.3g} "
+                             f"({len(common)} seeds).")
+            if not records:
+                continue
+            names = next(iter(records.values()))["gate"]["names"]
+            rows = {"all": [r["gate"]["overall"] for r in records.values()]}
+            for slice_name in next(iter(records.values()))["gate"]["slices"]:
+                rows[slice_name] = [r["gate"]["slices"][slice_name]["weights"] for r in records.values()]
+            lines += ["", f"Mean gate weight on test tokens, `{method}` (mean over {len(records)} seeds):", "",
+                      "| tokens | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+            plotted[method] = (names, {})
+            for label, dicts in rows.items():
+                means = [sum(d[n] for d in dicts) / len(dicts) for n in names]
+                plotted[method][1][label] = means
+                lines.append(f"| {label} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
+        if plotted and figure_dir is not None:
+            path = plot_gate_weights(plotted, figure_dir / f"{figure_prefix}_{target}.png", title=target)
+            lines += ["", f"![mean gate weight per source and slice, {target}]({path.name})"]
+        ranking_path = run.out / target / "ranking.json"
+        if ranking_path.is_file():
+            from mitigate.gating import SourceRanking
+
+            ranking = SourceRanking(**json.loads(ranking_path.read_text()))
+            lines += ["", "Source ranking before training (proxies on target train tokens, distances source↔target):", "",
+                      ranking.to_markdown()]
+            if len(measured) >= 3:
+                lines += ["", f"Spearman ρ between the ranking score and the measured gain of each single source: "
+                              f"{ranking.rank_correlation(measured):+.2f} (n = {len(measured)} sources); per column: "
+                              + ", ".join(f"{c} {ranking.rank_correlation(measured, column=c):+.2f}" for c in ranking.columns),
+                          "", f"Spearman ρ between the ranking score and minus the measured NT of each single source: "
+                              f"{ranking.rank_correlation(measured_nt):+.2f}."]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--target", action="append", help="only these targets (repeatable)")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke configuration (tiny model, 40 sentences)")
+    parser.add_argument("--summary", action="store_true", help="only write the summary of what exists")
+    parser.add_argument("--reuse-sources", type=Path, default=None, help="folder with <source>-<preset>-seed<k>.pt to reuse")
+    parser.add_argument("--sources", nargs="+", default=None, help="override the real sources")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, help="override the target seeds")
+    parser.add_argument("--summary-to", type=Path, default=None,
+                        help="where to write the summary (default docs/strategies/gating_results.md; out/summary.md with --quick)")
+    parser.add_argument("--gate-warmup", type=int, default=None, help="override SourceGating(warmup_epochs=...)")
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="only these stages (rank, scratch, single:<source>, gated, gated+permuted, gated-frozen+permuted)")
+    args = parser.parse_args(argv)
+    config = dict(QUICK if args.quick else FULL)
+    if args.sources:
+        config["sources"] = args.sources
+    if args.seeds:
+        config["seeds"] = args.seeds
+    if args.gate_warmup is not None:
+        config["gating"] = {**config["gating"], "warmup_epochs": args.gate_warmup}
+    run = Run(config, data_dir=args.data_dir, out=args.out, reuse_sources=args.reuse_sources, methods=args.methods)
+    targets = args.target or config["targets"]
+    unknown = [t for t in targets if t not in FULL["targets"]]
+    if unknown:
+        parser.error(f"unknown target(s) {unknown}; choose among {FULL['targets']}")
+    if not args.summary:
+        run.run(targets)
+    shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--summary"]
+    destination = args.summary_to or (args.out / "summary.md" if args.quick else ROOT / "docs" / "strategies" / "gating_results.md")
+    summary = summarise(run, targets, command=" ".join(["python experiments/gating/run.py", *shown]),
+                        figure_dir=destination.parent, figure_prefix=destination.stem)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.write_text(summary)
+    print(f"summary: {destination}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
