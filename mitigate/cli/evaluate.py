@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mitigate.evaluation import read_label_file, transfer_report
 
 __all__ = ["register", "run"]
 
@@ -44,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     """Read the files, evaluate, print markdown (or JSON with ``--json``)."""
+    from mitigate.evaluation import read_label_file, transfer_report  # scipy loads only when evaluating
 
     def read(path: Path) -> list[list[str]]:
         return read_label_file(path, format=args.format, token_col=args.token_col, label_col=args.label_col).labels
