@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from mitigate import __version__
 
 # Subcommand modules, in the order ``mitigate --help`` lists them.
-_COMMANDS: tuple[str, ...] = ()
+_COMMANDS: tuple[str, ...] = ("demo", "evaluate", "data", "bench", "tune")
 
 
 def build_parser() -> argparse.ArgumentParser:
