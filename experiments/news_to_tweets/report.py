@@ -69,6 +69,42 @@ def evaluate_pair(pair: dict[str, Any], config: dict[str, Any], out: Path) -> di
     }
 
 
+def seed_noise_markdown(results: list[dict[str, Any]]) -> list[str]:
+    """Issue 10's evidence: per-seed NT, consensus NT, matched churn, excess NT / PT with CI and one-sided p, and the
+    reliably falsified tokens (falsified in every scratch × transfer seed pair) by slice."""
+    lines = [
+        "Negative transfer against seed noise (excess = matched − matched churn; CI: bootstrap over sentences and seeds; "
+        "p: one-sided test that transfer falsifies (corrects) more than seed noise does):",
+        "",
+        "| pair | NT per seed pair | consensus NT | matched NT | matched churn | excess NT [95% CI] | p | excess PT [95% CI] | p | reliably falsified tokens |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rep, noise = r["report"], r["report"]["seed_noise"]
+        per_seed = " / ".join(_pct(pair["nt"]) for pair in rep["pairs"])
+        nt_ci, pt_ci = noise["excess_nt_ci"], noise["excess_pt_ci"]
+        lines.append(
+            f"| {r['pair']['name']} | {per_seed} | {_pct(noise['consensus_nt'])} | {_pct(noise['matched_nt'])} "
+            f"| {_pct(noise['matched_churn_nt'])} | {_pct(noise['excess_nt'])} [{_pct(nt_ci['low'])}, {_pct(nt_ci['high'])}] "
+            f"| {noise['excess_nt_p']:.3g} | {_pct(noise['excess_pt'])} [{_pct(pt_ci['low'])}, {_pct(pt_ci['high'])}] "
+            f"| {noise['excess_pt_p']:.3g} | {noise['reliably_falsified_count']} ({_pct(noise['reliably_falsified'])}) |"
+        )
+    slices = sorted({name for r in results for name in r["report"]["seed_noise"]["reliably_falsified_by_slice"]})
+    lines += [
+        "",
+        "Reliably falsified tokens by slice (counts; a token can be in several slices), and the most frequent ones:",
+        "",
+        "| pair | " + " | ".join(slices) + " | top reliably falsified (gold → transfer) |",
+        "|---|" + "---|" * len(slices) + "---|",
+    ]
+    for r in results:
+        noise = r["report"]["seed_noise"]
+        by_slice = noise["reliably_falsified_by_slice"]
+        top = ", ".join(f"`{t['token']}` {t['gold']}→{t['predicted']} ×{t['count']}" for t in noise["top_reliably_falsified"][:6])
+        lines.append(f"| {r['pair']['name']} | " + " | ".join(str(by_slice.get(name, 0)) for name in slices) + f" | {top} |")
+    return lines
+
+
 def summary_markdown(results: list[dict[str, Any]], config: dict[str, Any], pending: list[str]) -> str:
     seeds = len(config["seeds"])
     lines = [
@@ -95,6 +131,7 @@ def summary_markdown(results: list[dict[str, Any]], config: dict[str, Any], pend
             f"| {_pct(rep['pt'])} | {_pct(rep['nt'])} | {_pct(rep['churn_floor'])} | {_pct(noise.get('consensus_nt'))} "
             f"| {_pct(noise.get('matched_nt'))} | {_pct(noise.get('matched_churn_nt'))} | {excess} | {span_text} |"
         )
+    lines += ["", *seed_noise_markdown(results)]
     lines += [
         "",
         "Beside the study's Table 2 (Meftah et al. 2021: GloVe 300d, a 10× larger news source, SGD; token accuracy, "
