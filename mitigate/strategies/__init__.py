@@ -13,6 +13,7 @@ from mitigate.strategies.l2sp import L2SP
 from mitigate.strategies.lr_decay import LayerwiseLRDecay
 from mitigate.strategies.pruning import PruneBiasedUnits
 from mitigate.strategies._cka import layer_cka, linear_cka
+from mitigate.strategies.selection import SelectPretrainingState
 from mitigate.strategies.relearn import INITIALISERS, RELEARN_PRESETS, Relearn
 from mitigate.strategies.similarity import SimilarityFreezing
 
@@ -28,6 +29,7 @@ __all__ = [
     "PruneBiasedUnits",
     "RELEARN_PRESETS",
     "Relearn",
+    "SelectPretrainingState",
     "SimilarityFreezing",
     "SourceGating",
     "available",

@@ -20,6 +20,7 @@ _BUILTIN: dict[str, str] = {
     "similarity_freezing": "mitigate.strategies.similarity:SimilarityFreezing",
     "prune_biased_units": "mitigate.strategies.pruning:PruneBiasedUnits",
     "discriminator_gate": "mitigate.strategies.gating:DiscriminatorGate",
+    "select_pretraining_state": "mitigate.strategies.selection:SelectPretrainingState",
 }
 _EXTRA: dict[str, type[Strategy]] = {}
 

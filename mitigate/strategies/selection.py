@@ -21,6 +21,7 @@ from mitigate.session.strategy import Strategy
 
 if TYPE_CHECKING:
     import optuna
+    from torch import nn
 
     from mitigate.session import TransferContext
 
@@ -132,6 +133,28 @@ class SelectPretrainingState(Strategy):
         """Restore a selection result saved by ``state_dict``."""
         saved = state.get("result")
         self.result = None if saved is None else SelectionResult.from_dict(saved)
+
+    @classmethod
+    def example(cls, *, model: nn.Module, batches: list[Any]) -> SelectPretrainingState:
+        """An instance for the contract suite: three recorded states of ``model`` (scaled copies of its weights, dev
+        scores 0.4 / 0.7 / 0.6) in a temporary folder, selected by source dev score."""
+        import tempfile
+
+        import torch
+
+        from mitigate.selection import PretrainingStateRecorder
+
+        folder = Path(tempfile.mkdtemp(prefix="mitigate-states-"))
+        original = {name: value.clone() for name, value in model.state_dict().items()}
+        recorder = PretrainingStateRecorder(model=model, directory=folder)
+        for epoch, dev in enumerate([0.4, 0.7, 0.6]):
+            with torch.no_grad():
+                for name, value in model.state_dict().items():
+                    if value.is_floating_point():
+                        value.copy_(original[name] * (1.0 + 0.1 * epoch))
+            recorder(epoch, dev)
+        model.load_state_dict(original)
+        return cls(states=folder, mode="proxy", proxy="source_dev")
 
     @classmethod
     def suggest(
