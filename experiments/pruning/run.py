@@ -57,7 +57,7 @@ def run_pair(pair: dict[str, Any], config: dict[str, Any], *, data_dir: str | No
     torch.set_num_threads(1)
     pair_dir = out / _slug(pair["name"])
     scenario = TaggingScenario(source=pair["source"], target=pair["target"], data_dir=data_dir, preset=config["preset"],
-                               train_config=TrainConfig(**config["target"]), source_config=TrainConfig(**config["source"]))
+                               train_config=TrainConfig(**{**config["target"], **pair.get("target_overrides", {})}), source_config=TrainConfig(**config["source"]))
     train = scenario.target_data.train
     _write_json(pair_dir / "data.json", {"pair": pair, "gold_test": scenario.gold(split="test"),
                                          "tokens_test": scenario.tokens(split="test")})

@@ -70,7 +70,7 @@ def compute_report(state: EvalState, options: Options) -> TransferReport:
     n_patterns = 1 << (n_scratch + n_transfer)
     # Items not every model got right: usually a small share, and all that per-class and confusions need to look at.
     subset = np.flatnonzero(pattern != n_patterns - 1)
-    sub_pattern, sub_gold = pattern[subset], gold[subset]
+    sub_pattern, sub_gold = np.take(pattern, subset, mode="clip"), np.take(gold, subset, mode="clip")  # in range
     class_labels, class_patterns = per_class_histogram(
         gold, subset, sub_gold, sub_pattern, state.kind == "str", n_patterns
     )

@@ -13,23 +13,37 @@ from scipy.stats import binomtest
 __all__: list[str] = []
 
 _BLOCK = 50
+# Items per block of the pattern pass: gold's block stays in cache while every prediction is compared against it, so
+# gold is read from memory once instead of once per model (measured best between 2**16 and 2**19 items).
+_PATTERN_BLOCK = 1 << 17
 
 
 def correctness_patterns(gold: np.ndarray, predictions: list[np.ndarray]) -> np.ndarray:
-    """Pack per-model correctness (``prediction == gold``) into one small unsigned integer per item."""
-    if len(predictions) > 8:
-        pattern16 = np.zeros(gold.size, dtype=np.uint16)
-        for bit, prediction in enumerate(predictions):
-            pattern16 |= np.equal(prediction, gold).astype(np.uint16) << np.uint16(bit)
-        return pattern16
-    # Two buffers for any number of models: compare straight into the pattern (bit 0), then shift and OR in place.
-    pattern = np.empty(gold.size, dtype=np.uint8)
-    np.equal(predictions[0], gold, out=pattern.view(bool))
-    correct = np.empty(gold.size, dtype=np.uint8)
-    for bit, prediction in enumerate(predictions[1:], start=1):
-        np.equal(prediction, gold, out=correct.view(bool))
-        np.left_shift(correct, np.uint8(bit), out=correct)
-        np.bitwise_or(pattern, correct, out=pattern)
+    """Pack per-model correctness (``prediction == gold``) into one small unsigned integer per item.
+
+    Bit ``m`` is model ``m``'s correctness. Built Horner-style from the last model down (``pattern = 2 * pattern +
+    correct``), with additions rather than shifts (numpy vectorises small-integer additions, not shifts), block by
+    block.
+
+    >>> correctness_patterns(np.array([1, 2, 3]), [np.array([1, 0, 3]), np.array([0, 2, 3])]).tolist()
+    [1, 2, 3]
+    """
+    dtype = np.uint8 if len(predictions) <= 8 else np.uint16
+    n_items = gold.size
+    pattern = np.empty(n_items, dtype=dtype)
+    flags = np.empty(min(n_items, _PATTERN_BLOCK), dtype=bool)
+    # uint8: add the comparison's bytes as they are (bool and uint8 share their layout); uint16: let numpy cast.
+    addend = flags.view(np.uint8) if dtype == np.uint8 else flags
+    for start in range(0, n_items, _PATTERN_BLOCK):
+        stop = min(start + _PATTERN_BLOCK, n_items)
+        gold_block, block = gold[start:stop], pattern[start:stop]
+        block_flags, block_addend = flags[: stop - start], addend[: stop - start]
+        np.equal(predictions[-1][start:stop], gold_block, out=block_flags)
+        block[:] = block_addend
+        for prediction in predictions[-2::-1]:
+            np.equal(prediction[start:stop], gold_block, out=block_flags)
+            np.add(block, block, out=block)
+            np.add(block, block_addend, out=block)
     return pattern
 
 
