@@ -72,10 +72,18 @@ def test_reads_the_tuners_best_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[path.name for path in CONFIGS])
 def test_shipped_configs_parse_and_their_strategies_build(path: Path) -> None:
+    from mitigate.data import DatasetSplits, Sentence
+    from mitigate.models import TaggingScenario
+    from mitigate.models._scenario import ScenarioInputs
+
     config = load_config(path)
     assert config.cells()
+    # strategies that take data from the scenario (similarity freezing, pruning) get it from a tiny tagging pair
+    tiny = [Sentence(("the", "cat"), ("DT", "NN"))]
+    data = DatasetSplits("tiny", "pos", tiny, tiny, tiny)
+    inputs = ScenarioInputs(TaggingScenario(source=data, target=data, preset="tiny"), seed=0, source=None)
     for spec in config.strategies:
-        assert len(build_strategies(spec)) == len(spec.items)
+        assert len(build_strategies(spec, inputs=inputs)) == len(spec.items)
 
 
 @pytest.mark.realdata

@@ -53,8 +53,10 @@ def test_real_registry_names_in_a_config() -> None:
     raw["search"]["strategies"] = ["l2sp"]
     with pytest.raises(ValueError, match=r"Unknown strategy \['bss'\] in \[search\] args"):
         parse_config(raw)
-    with pytest.raises(ValueError, match=r"cannot build its search space with arguments \{\}.*\[search\.args\.similarity_freezing\]"):
-        search_space("similarity_freezing")
+    # similarity_freezing takes its data from the scenario (Strategy.scenario_inputs): its space is known without args
+    assert search_space("similarity_freezing") == {"threshold": "float in [0.5, 0.99]"}
+    with pytest.raises(ValueError, match=r"cannot build its search space with arguments \{\}.*\[search\.args\.select_pretraining_state\]"):
+        search_space("select_pretraining_state")
 
 
 def test_plots_of_a_multi_objective_study(tmp_path) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mitigate.bench._config import StrategySpec
+
+if TYPE_CHECKING:
+    from mitigate.models._scenario import ScenarioInputs
 
 __all__ = ["SCENARIOS", "build_strategies", "import_object"]
 
@@ -39,8 +42,11 @@ def import_object(spec: str, *, what: str) -> Any:
     return found
 
 
-def build_strategies(spec: StrategySpec) -> list[Any]:
+def build_strategies(spec: StrategySpec, *, inputs: ScenarioInputs | None = None) -> list[Any]:
     """Fresh strategy instances of ``spec`` (registry names via ``mitigate.strategies.get``, or ``module:Class``).
+
+    ``inputs`` (the cell's scenario, seed and source) fills the constructor arguments a strategy declares in
+    ``scenario_inputs`` and the spec's params leave out; without it such strategies need every argument in params.
 
     >>> from mitigate.bench._config import StrategySpec
     >>> build_strategies(StrategySpec(label="none", items=()))
@@ -50,7 +56,7 @@ def build_strategies(spec: StrategySpec) -> list[Any]:
         # A tuning output records search parameters, which only each strategy's own ``suggest`` turns into arguments.
         from mitigate.tune import strategies_from_record
 
-        return strategies_from_record([{"name": name, "params": params} for name, params in spec.items])
+        return strategies_from_record([{"name": name, "params": params} for name, params in spec.items], inputs=inputs)
     strategies = []
     for name, params in spec.items:
         if ":" in name:
@@ -63,6 +69,13 @@ def build_strategies(spec: StrategySpec) -> list[Any]:
                     f"Strategy {name!r} of {spec.label!r} needs the registry `mitigate.strategies`, which is not available: {error}"
                 ) from error
             cls = get(name)
+        if inputs is not None:
+            params = inputs.fill(cls, params, label=name)
+        else:
+            missing = sorted(set(getattr(cls, "scenario_inputs", {})) - set(params) - {"seed"})
+            if missing:
+                raise ValueError(f"Strategy {name!r} of {spec.label!r} takes {missing} from its scenario, but no "
+                                 "scenario was given: give them in its params or build it with `inputs=`.")
         try:
             strategies.append(cls(**params))
         except TypeError as error:

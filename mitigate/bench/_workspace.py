@@ -151,8 +151,11 @@ class Workspace:
         scenario = self.scenario(cell.pair)
         split = self.config.split
         scratch = {seed: self.scratch(cell.pair, seed) for seed in self.config.seeds}
-        strategies = build_strategies(cell.strategy)
-        model = scenario.fit_transfer(source=copy.deepcopy(self.source(cell)), seed=cell.seed, strategies=strategies)
+        from mitigate.models._scenario import ScenarioInputs
+
+        source = self.source(cell)
+        strategies = build_strategies(cell.strategy, inputs=ScenarioInputs(scenario, seed=cell.seed, source=source))
+        model = scenario.fit_transfer(source=copy.deepcopy(source), seed=cell.seed, strategies=strategies)
         self.counts["transfer"] += 1
         gold = scenario.gold(split=split)
         predictions = scenario.predict(model, split=split)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from mitigate.session.strategy import Strategy
 
 __all__ = ["DigitsScenario"]
+
+
+def _image_batches(x: np.ndarray, y: np.ndarray, *, batch_size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    images = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    labels = torch.as_tensor(np.asarray(y), dtype=torch.long)
+    return [(images[i:i + batch_size], labels[i:i + batch_size]) for i in range(0, len(labels), batch_size)]
 
 
 class DigitsScenario:
@@ -117,6 +123,28 @@ class DigitsScenario:
             config=self.train_config, seed=seed, strategies=strategies, on_epoch_end=on_epoch_end,
         )
         return model
+
+    def strategy_inputs(self, *, seed: int, source: DigitsNet) -> dict[str, Any]:
+        """Inputs for strategies that need data (see ``TransferScenario``): target and source training images as
+        ``(images, labels)`` batches, the ``source`` model, ``layers`` (both convolutions, the hidden linear layer and
+        the classifier, bottom to top); pruning reads the hidden linear layer ``fe.7`` through ``classifier``.
+
+        >>> sc = DigitsScenario.embedded(per_class=2)
+        >>> inputs = sc.strategy_inputs(seed=0, source=None)
+        >>> inputs["layers"], inputs["target_batches"][0][0].shape[1]
+        (['fe.0', 'fe.3', 'fe.7', 'classifier'], 256)
+        """
+        batch_size = self.train_config.batch_size
+        return {
+            "target_batches": _image_batches(*self.target_data.split("train"), batch_size=batch_size),
+            "source_batches": _image_batches(*self.source_data.split("train"), batch_size=batch_size),
+            "source_model": source,
+            "layers": ["fe.0", "fe.3", "fe.7", "classifier"],
+            "prune_layers": ["fe.7"],
+            "head": "classifier",
+            "consumers": {"fe.7": "classifier"},
+            "scale_at": None,
+        }
 
     def predict(self, model: DigitsNet, *, split: str) -> list[str]:
         """Predicted labels of a target split."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mitigate.models._dev_metrics import span_f1
 from mitigate.models._scenario import EpochCallback
 from mitigate.models._tagger import BiLSTMTagger, TaggerConfig
-from mitigate.models._tagger_loop import load_tagger, predict_tags, save_tagger, train_tagger
+from mitigate.models._tagger_loop import length_batches, load_tagger, predict_tags, save_tagger, train_tagger
 from mitigate.models._tagger_vocab import TaggerVocab
 from mitigate.models._training import TrainConfig, TrainResult, seed_everything
 from mitigate.models._transfer import transfer_model
@@ -32,6 +32,19 @@ def _resolve(dataset: str | DatasetSplits, data_dir: str | Path | None, argument
     if not hasattr(dataset, "train") or not hasattr(dataset, "name"):
         raise TypeError(f"Expected argument `{argument}` to be a registry name or DatasetSplits, but got {type(dataset).__name__}.")
     return dataset
+
+
+def _encoded_batches(sentences: Sequence[Any], *, batch_size: int) -> Callable[[BiLSTMTagger], list]:
+    """``f(model) -> [((words, chars), tags), ...]`` encoded with ``model.vocab`` (length-grouped batches)."""
+
+    def encode(model: BiLSTMTagger) -> list:
+        out = []
+        for index in length_batches([len(s.tokens) for s in sentences], batch_size=batch_size):
+            words, chars = model.vocab.encode_tokens([sentences[i].tokens for i in index])
+            out.append(((words, chars), model.vocab.encode_tags([sentences[i].tags for i in index])))
+        return out
+
+    return encode
 
 
 class TaggingScenario:
@@ -133,6 +146,30 @@ class TaggingScenario:
             strategies=strategies, on_epoch_end=on_epoch_end, progress=self.progress, dev_metric=self.dev_metric,
         )
         return model
+
+    def strategy_inputs(self, *, seed: int, source: BiLSTMTagger) -> dict[str, Any]:
+        """Inputs for strategies that need data (see ``TransferScenario``): target and source training sets as
+        ``f(model) -> batches`` (encoded with that model's vocabulary), the ``source`` model, and the tagger's layer
+        names: ``layers`` ``["wre", "fe", "classifier"]``; pruning reads ``fe`` (the BiLSTM) through ``classifier``.
+
+        >>> from mitigate.data import DatasetSplits, Sentence
+        >>> d = DatasetSplits("d", "pos", [Sentence(("a", "b"), ("X", "Y"))] * 3, [], [])
+        >>> sc = TaggingScenario(source=d, target=d, preset="tiny")
+        >>> inputs = sc.strategy_inputs(seed=0, source=None)
+        >>> sorted(inputs)[:4], inputs["layers"]
+        (['consumers', 'head', 'layers', 'prune_layers'], ['wre', 'fe', 'classifier'])
+        """
+        batch_size = self.train_config.batch_size
+        return {
+            "target_batches": _encoded_batches(list(self.target_data.train), batch_size=batch_size),
+            "source_batches": _encoded_batches(list(self.source_data.train), batch_size=batch_size),
+            "source_model": source,
+            "layers": ["wre", "fe", "classifier"],
+            "prune_layers": ["fe"],
+            "head": "classifier",
+            "consumers": {"fe": "classifier"},
+            "scale_at": "wre",
+        }
 
     def predict(self, model: BiLSTMTagger, *, split: str) -> list[list[str]]:
         """Predicted tags of a target split."""

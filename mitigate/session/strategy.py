@@ -26,6 +26,8 @@ modes) is recorded by the session and undone on exit, so a strategy seldom needs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -47,6 +49,10 @@ class Strategy:
     """
 
     name: ClassVar[str] = "strategy"
+    #: Constructor arguments the benchmark harness and the tuner may take from the scenario, as
+    #: ``{argument: input name}`` (names of ``TransferScenario.strategy_inputs``, plus ``"seed"``); arguments a
+    #: config gives explicitly win. Empty for strategies built from parameters alone.
+    scenario_inputs: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def claims(self) -> frozenset[str]:
         """Exclusive resources this strategy controls (e.g. ``"reinit:fe"``, ``"regulariser:l2sp"``, ``"param_groups:lr"``);

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -60,7 +61,9 @@ class PruneBiasedUnits(Strategy):
 
     Data: ``source_batches`` / ``target_batches`` yield ``(inputs, targets)`` (``model(*inputs)`` gives logits with
     classes last; ``targets`` gold ids, ``-100`` for padding), or are callables ``f(model) -> batches`` (e.g. to encode
-    with the transferred model's vocabulary). ``source_model`` scores the source data (default: the session's model);
+    with the transferred model's vocabulary); in ``mitigate bench`` / ``mitigate tune`` the data, ``layers``, ``head``,
+    ``consumers``, ``scale_at``, ``source_model`` and ``seed`` come from the scenario's ``strategy_inputs`` unless the
+    config gives them (``scenario_inputs``). ``source_model`` scores the source data (default: the session's model);
     ``head`` names the module whose input the target probe reads (``None``: target data goes through the model's own
     head). ``consumers`` maps a layer to the module reading its units, whose input columns masking also zeroes.
     ``scale_at`` names the module interpolated by ``conductance`` when inputs are integer ids. ``falsified`` (flat
@@ -78,6 +81,10 @@ class PruneBiasedUnits(Strategy):
     """
 
     name = "prune_biased_units"
+    scenario_inputs = MappingProxyType({
+        "layers": "prune_layers", "source_batches": "source_batches", "target_batches": "target_batches",
+        "source_model": "source_model", "head": "head", "consumers": "consumers", "scale_at": "scale_at", "seed": "seed",
+    })
 
     def __init__(
         self,
@@ -292,10 +299,10 @@ class PruneBiasedUnits(Strategy):
     @classmethod
     def suggest(cls, trial: optuna.Trial, *, prefix: str = "", **fixed: Any) -> PruneBiasedUnits:
         """Search ``k`` in [1, 30] % (log scale) and ``mode``; ``fixed`` gives ``layers``, the data and the rest."""
-        if "layers" not in fixed:
-            raise TypeError("Expected keyword argument `layers` (and the data) in `fixed` for PruneBiasedUnits.suggest, but got none.")
         k = trial.suggest_float(f"{prefix}k", 1.0, 30.0, log=True)
         mode = trial.suggest_categorical(f"{prefix}mode", ["mask", "reinit"])
+        if "layers" not in fixed:
+            raise TypeError("Expected keyword argument `layers` (and the data) in `fixed` for PruneBiasedUnits.suggest, but got none.")
         return cls(k=k, mode=mode, **fixed)
 
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -31,7 +32,10 @@ def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 class SimilarityFreezing(Strategy):
     """Per-layer linear CKA on the target data between the pretrained model and a ``reference``: a short pilot
     fine-tune of a copy of the model (``"pilot"``: ``pilot_epochs`` over ``batches`` with Adam at ``pilot_lr``), or
-    a model you pass (e.g. a scratch model trained on the target, same layer names).
+    a model you pass (e.g. a scratch model trained on the target, same layer names). ``batches`` is a list of
+    ``(inputs, targets)`` or a callable ``f(model) -> batches`` called with the transferred model (e.g. to encode
+    with its vocabulary). In ``mitigate bench`` and ``mitigate tune``, ``batches``, ``layers`` and ``seed`` come from
+    the scenario's ``strategy_inputs`` unless the config gives them (``scenario_inputs``).
 
     Rule of ``freeze="auto"``: walk ``layers`` from the bottom and freeze each layer while its CKA is at least
     ``threshold``; stop at the first layer below it; the top layer is never frozen. A layer the target barely
@@ -46,11 +50,12 @@ class SimilarityFreezing(Strategy):
     """
 
     name = "similarity_freezing"
+    scenario_inputs = MappingProxyType({"batches": "target_batches", "layers": "layers", "seed": "seed"})
 
     def __init__(
         self,
         *,
-        batches: Sequence[Any],
+        batches: Sequence[Any] | Callable[[nn.Module], Sequence[Any]],
         layers: Sequence[str],
         freeze: str | int = "auto",
         threshold: float = 0.9,
@@ -87,14 +92,14 @@ class SimilarityFreezing(Strategy):
     def claims(self) -> frozenset[str]:
         return frozenset({"freeze:similarity"})
 
-    def _pilot(self, model: nn.Module) -> nn.Module:
+    def _pilot(self, model: nn.Module, batches: Sequence[Any]) -> nn.Module:
         pilot = copy.deepcopy(model)
         optimizer = torch.optim.Adam(pilot.parameters(), lr=self.pilot_lr)
         pilot.train()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             for _ in range(self.pilot_epochs):
-                for inputs, targets in self.batches:
+                for inputs, targets in batches:
                     loss = self.loss_fn(_forward(pilot, inputs), targets)
                     optimizer.zero_grad()
                     loss.backward()
@@ -114,8 +119,9 @@ class SimilarityFreezing(Strategy):
 
     def before_transfer(self, ctx: TransferContext) -> None:
         if not self.similarity:  # a loaded state keeps its scores (no second pilot when resuming)
-            reference = self._pilot(ctx.model) if self.reference == "pilot" else self.reference
-            self.similarity = layer_cka(ctx.model, reference, self.batches, layers=self.layers)
+            batches = list(self.batches(ctx.model)) if callable(self.batches) else self.batches
+            reference = self._pilot(ctx.model, batches) if self.reference == "pilot" else self.reference
+            self.similarity = layer_cka(ctx.model, reference, batches, layers=self.layers)
         self.frozen_layers = self.choose(self.similarity)
         if self.frozen_layers:
             freeze_batchnorm(ctx, set(ctx.freeze(self.frozen_layers)))
@@ -167,10 +173,11 @@ class SimilarityFreezing(Strategy):
     @classmethod
     def suggest(cls, trial: optuna.Trial, *, prefix: str = "", **fixed: Any) -> SimilarityFreezing:
         """Search ``threshold`` in [0.5, 0.99] (``fixed``: ``batches`` and ``layers`` required, the rest optional)."""
+        threshold = trial.suggest_float(f"{prefix}threshold", 0.5, 0.99)
         missing = [key for key in ("batches", "layers") if key not in fixed]
         if missing:
             raise ValueError(f"Expected `suggest` to receive fixed arguments {missing} (data and layer names), but got none.")
-        return cls(threshold=trial.suggest_float(f"{prefix}threshold", 0.5, 0.99), **fixed)
+        return cls(threshold=threshold, **fixed)
 
     @classmethod
     def example(cls, *, model: nn.Module, batches: list[Any]) -> SimilarityFreezing:

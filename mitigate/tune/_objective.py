@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mitigate.models._scenario import ScenarioInputs
 from mitigate.session.strategy import Strategy
 from mitigate.tune._metrics import transfer_metrics
 from mitigate.tune._scratch import scratch_reference
@@ -89,7 +90,9 @@ class TransferObjective:
     The scratch reference (predictions of ``scratch_seeds`` on the dev split) is computed once and cached in
     ``run_dir/scratch_reference.json``. Single-objective trials report the dev score after every epoch and are
     pruned through ``optuna.TrialPruned``. Each trial stores its metrics in ``trial.user_attrs["metrics"]``.
-    ``args`` maps a candidate to the fixed arguments of its ``suggest`` (module names, data loaders).
+    ``args`` maps a candidate to the fixed arguments of its ``suggest`` (module names, data loaders); for a
+    ``ScenarioTask``, the arguments a chosen strategy declares in ``scenario_inputs`` and ``args`` leaves out come
+    from the scenario's ``strategy_inputs`` (per transfer seed, with the task's pretrained source).
 
     >>> import optuna
     >>> from mitigate.tune import ScenarioTask
@@ -139,6 +142,14 @@ class TransferObjective:
             self._scratch = scratch_reference(self.task, seeds=self.scratch_seeds, cache_path=cache)
         return self._scratch
 
+    def _inputs(self, seed: int) -> ScenarioInputs:
+        """What strategies may take from the task's scenario (only ``seed`` for tasks without one)."""
+        scenario = getattr(self.task, "scenario", None)
+        if scenario is None:
+            return ScenarioInputs(self.task, seed=seed, source=None)
+        source = self.task.source() if callable(getattr(self.task, "source", None)) else None
+        return ScenarioInputs(scenario, seed=seed, source=source)
+
     def _callback(self, trial: optuna.Trial) -> Any:
         import optuna
 
@@ -156,7 +167,7 @@ class TransferObjective:
         runs = []
         for index, seed in enumerate(self.transfer_seeds):
             # fresh instances per seed (strategies keep state); re-suggesting returns the trial's same values
-            strategies = suggest_composition(trial, candidates=self.candidates, args=self.args)
+            strategies = suggest_composition(trial, candidates=self.candidates, args=self.args, inputs=self._inputs(seed))
             callback = self._callback(trial) if index == 0 and not self.objective.is_multi else None
             predictions = self.task.transfer(strategies=strategies, seed=seed, on_epoch_end=callback)
             runs.append(transfer_metrics(gold=gold, scratch=scratch, transfer=predictions))

@@ -12,6 +12,8 @@ from mitigate.session.strategy import Strategy
 if TYPE_CHECKING:
     import optuna
 
+    from mitigate.models._scenario import ScenarioInputs
+
 __all__ = ["resolve_strategy", "strategy_label", "search_space", "suggest_strategy", "suggest_composition", "strategies_from_record"]
 
 
@@ -111,12 +113,22 @@ def search_space(name: str | type[Strategy], *, args: Mapping[str, Any] | None =
     """The parameters a strategy's ``suggest`` declares (found by a dry run), with a readable range each.
 
     ``args`` are the fixed (not searched) arguments that the strategy's ``suggest`` takes, e.g. module names or data.
+    A strategy that takes some of them from the scenario (``Strategy.scenario_inputs``) may lack them here: its space
+    is what its ``suggest`` asked for before it needed them.
 
     >>> search_space("mitigate.tune._fakes:FakeDamping")
     {'strength': 'float in [0.0, 1.0]'}
+    >>> search_space("similarity_freezing")
+    {'threshold': 'float in [0.5, 0.99]'}
     """
     recorder = _Recorder(None)
-    _call_suggest(name, recorder, prefix="", args=args)
+    missing = set(getattr(resolve_strategy(name), "scenario_inputs", {})) - set(args or {})
+    try:
+        _call_suggest(name, recorder, prefix="", args=args)
+    except ValueError:
+        # the constructor needs the scenario's data, which a dry run has not: the suggestions made so far are the space
+        if not missing or not recorder.distributions:
+            raise
     return dict(recorder.distributions)
 
 
@@ -156,10 +168,12 @@ def suggest_composition(
     candidates: Sequence[str | type[Strategy]],
     prefix: str = "",
     args: Mapping[str, Mapping[str, Any]] | None = None,
+    inputs: ScenarioInputs | None = None,
 ) -> list[Strategy]:
     """Choose which candidate strategies to compose (one ``use:<label>`` flag each) and their parameters.
 
-    ``args`` maps a candidate's label (registry name or import path) to the fixed arguments of its ``suggest``.
+    ``args`` maps a candidate's label (registry name or import path) to the fixed arguments of its ``suggest``;
+    ``inputs`` (a ``ScenarioInputs``) completes them for the chosen strategies that declare ``scenario_inputs``.
 
     No flag set means standard fine-tuning, which is therefore always part of the search. When two chosen strategies
     claim the same resource (``Strategy.claims``), the later one is dropped. The chosen strategies with their parameters
@@ -183,7 +197,10 @@ def suggest_composition(
     for candidate, label in zip(candidates, labels):
         if not trial.suggest_categorical(f"{prefix}use:{label}", [False, True]):
             continue
-        strategy, params = suggest_strategy(trial, candidate, prefix=f"{prefix}{label}.", args=(args or {}).get(label))
+        fixed = (args or {}).get(label)
+        if inputs is not None:
+            fixed = inputs.fill(resolve_strategy(candidate), fixed, label=label)
+        strategy, params = suggest_strategy(trial, candidate, prefix=f"{prefix}{label}.", args=fixed)
         claims = set(strategy.claims())
         if claims & claimed:
             dropped.append(label)
@@ -199,11 +216,14 @@ def suggest_composition(
 
 
 def strategies_from_record(
-    record: Sequence[Mapping[str, Any]], *, args: Mapping[str, Mapping[str, Any]] | None = None
+    record: Sequence[Mapping[str, Any]],
+    *,
+    args: Mapping[str, Mapping[str, Any]] | None = None,
+    inputs: ScenarioInputs | None = None,
 ) -> list[Strategy]:
     """Rebuild strategies from a ``"strategies"`` record (``best`` in a tuning output file) through each strategy's
-    own ``suggest`` (its ``params`` are search parameters, not always constructor arguments); ``args`` as in
-    ``suggest_composition``.
+    own ``suggest`` (its ``params`` are search parameters, not always constructor arguments); ``args`` and
+    ``inputs`` as in ``suggest_composition``.
 
     >>> strategies_from_record([{"name": "mitigate.tune._fakes:FakeDamping", "params": {"strength": 0.3}}])
     [FakeDamping(strength=0.3)]
@@ -215,5 +235,8 @@ def strategies_from_record(
         if not isinstance(entry, Mapping) or "name" not in entry or "params" not in entry:
             raise ValueError(f"Expected each strategy record to be a mapping with 'name' and 'params', but got {entry!r}.")
         trial = optuna.trial.FixedTrial({f"s.{key}": value for key, value in dict(entry["params"]).items()})
-        out.append(suggest_strategy(trial, entry["name"], prefix="s.", args=(args or {}).get(entry["name"]))[0])
+        fixed = (args or {}).get(entry["name"])
+        if inputs is not None:
+            fixed = inputs.fill(resolve_strategy(entry["name"]), fixed, label=entry["name"])
+        out.append(suggest_strategy(trial, entry["name"], prefix="s.", args=fixed)[0])
     return out
