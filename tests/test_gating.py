@@ -226,6 +226,19 @@ def test_unknown_words_map_to_each_encoders_unk() -> None:
     assert other.word_map[words][0, 0].item() != 1
 
 
+def test_encoder_with_identity_maps_reproduces_the_taggers_features() -> None:
+    from mitigate.gating import TaggerEncoder
+
+    torch.manual_seed(0)
+    tagger = BiLSTMTagger(vocab=TaggerVocab.build([(("a", "b"), ("X", "Y"))]), config=TaggerConfig.preset("tiny")).eval()
+    words_map, chars_map = torch.arange(len(tagger.vocab.words)), torch.arange(len(tagger.vocab.chars))
+    encoder = TaggerEncoder(tagger=tagger, word_map=words_map, char_map=chars_map).eval()
+    words, chars = tagger.vocab.encode_tokens([["a", "b", "a"], ["b"]])
+    expected = tagger.features(words, chars)
+    assert torch.equal(encoder(words, chars), expected)
+    assert torch.count_nonzero(expected[1, 1:]) == 0  # padding positions stay zero
+
+
 def test_source_gating_passes_the_contract_and_freezes_experts() -> None:
     check_strategy(lambda: SourceGating(freeze_experts=True, entropy=0.01, balance=0.01, warmup_epochs=1), model_factory=_gated,
                    batches=_gated_batches(_gated()))

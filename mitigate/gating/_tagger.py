@@ -6,10 +6,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from mitigate.gating._mixture import SCRATCH, GatedSourceMixture
-from mitigate.models._tagger import BiLSTMTagger, TaggerConfig, WordRepresentation
+from mitigate.models._tagger import BiLSTMTagger, TaggerConfig, WordRepresentation, bilstm_features
 from mitigate.models._tagger_vocab import TaggerVocab
 from mitigate.models._transfer import transfer_model
 from mitigate.models._vocab import Vocabulary
@@ -42,13 +41,7 @@ class TaggerEncoder(nn.Module):
 
     def forward(self, words: torch.Tensor, chars: torch.Tensor) -> torch.Tensor:
         """``words`` (B, T), ``chars`` (B, T, L) in the shared vocabulary → (B, T, out_dim)."""
-        own_words, own_chars = self.word_map[words], self.char_map[chars]
-        lengths = (words != 0).sum(dim=1).clamp(min=1)
-        x = self.dropout(self.wre(own_words, own_chars))
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.fe(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=words.shape[1])
-        return self.fe_out(out)
+        return bilstm_features(self, self.word_map[words], self.char_map[chars], lengths_from=words)
 
 
 class GatedTagger(nn.Module):

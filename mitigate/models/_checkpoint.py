@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,22 +60,49 @@ def load_state_checked(model: nn.Module, path: str | Path) -> nn.Module:
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}.")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    shapes = [
-        f"{key}: checkpoint {tuple(state[key].shape)} vs model {tuple(expected[key].shape)}"
-        for key in sorted(set(state) & set(expected))
-        if state[key].shape != expected[key].shape
-    ]
-    problems = []
-    if missing:
-        problems.append(f"missing keys: {', '.join(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys: {', '.join(unexpected)}")
-    if shapes:
-        problems.append(f"shape mismatch: {'; '.join(shapes)}")
-    if problems:
-        raise ValueError(f"Checkpoint {path} does not match the model: {'; '.join(problems)}.")
+    problem = state_mismatch(
+        {key: value.shape for key, value in model.state_dict().items()},
+        {key: value.shape for key, value in state.items()},
+        describe_shape=lambda key, want, got: f"{key}: checkpoint {got} vs model {want}",
+    )
+    if problem:
+        raise ValueError(f"Checkpoint {path} does not match the model: {problem}.")
     model.load_state_dict(state)
     return model
+
+
+def state_mismatch(
+    expected: Mapping[str, Sequence[int]],
+    got: Mapping[str, Sequence[int]],
+    *,
+    describe_shape: Callable[[str, tuple[int, ...], tuple[int, ...]], str],
+    fits: Callable[[tuple[int, ...], tuple[int, ...]], bool] | None = None,
+    missing_label: str = "missing keys",
+    unexpected_label: str = "unexpected keys",
+) -> str | None:
+    """The keys of ``expected`` absent from ``got``, those of ``got`` absent from ``expected`` and the shared keys
+    whose shapes do not fit (by default: differ), joined into one message; ``None`` when everything fits.
+
+    ``describe_shape(key, expected_shape, got_shape)`` words one shape problem; ``fits(expected_shape, got_shape)``
+    may accept shapes that differ. Every state-dict compatibility check (checkpoints, pretraining states, source
+    states loaded into a target) words its problems through here, in this order.
+
+    >>> state_mismatch({"a": [1], "b": [2]}, {"a": [3], "c": [2]},
+    ...                describe_shape=lambda key, want, got: f"{key}: {want} vs {got}")
+    'missing keys: b; unexpected keys: c; shape mismatch: a: (1,) vs (3,)'
+    """
+    missing = sorted(set(expected) - set(got))
+    unexpected = sorted(set(got) - set(expected))
+    shapes = []
+    for key in sorted(set(expected) & set(got)):
+        want, have = tuple(expected[key]), tuple(got[key])
+        if not (want == have if fits is None else fits(want, have)):
+            shapes.append(describe_shape(key, want, have))
+    problems = []
+    if missing:
+        problems.append(f"{missing_label}: {', '.join(missing)}")
+    if unexpected:
+        problems.append(f"{unexpected_label}: {', '.join(unexpected)}")
+    if shapes:
+        problems.append(f"shape mismatch: {'; '.join(shapes)}")
+    return "; ".join(problems) or None

@@ -110,13 +110,28 @@ class BiLSTMTagger(nn.Module):
 
     def features(self, words: torch.Tensor, chars: torch.Tensor) -> torch.Tensor:
         """Φ's output (B, T, 2·fe_hidden), padding positions zero."""
-        lengths = (words != 0).sum(dim=1).clamp(min=1)
-        x = self.dropout(self.wre(words, chars))
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.fe(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=words.shape[1])
-        return self.fe_out(out)
+        return bilstm_features(self, words, chars)
 
     def forward(self, words: torch.Tensor, chars: torch.Tensor) -> torch.Tensor:
         """Tag logits (B, T, n_tags)."""
         return self.classifier(self.dropout(self.features(words, chars)))
+
+
+def bilstm_features(
+    encoder: nn.Module, words: torch.Tensor, chars: torch.Tensor, *, lengths_from: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Υ (``encoder.wre``) → ``encoder.dropout`` → Φ (``encoder.fe``, over the non-padding positions only) →
+    ``encoder.fe_out``: (B, T, 2·fe_hidden), padding positions zero. A position is padding where ``lengths_from``
+    (default ``words``; a gated encoder passes its shared-vocabulary indices) is 0.
+
+    >>> from mitigate.models import TaggerVocab
+    >>> tagger = BiLSTMTagger(vocab=TaggerVocab.build([(("a",), ("X",))]), config=TaggerConfig.preset("tiny")).eval()
+    >>> bilstm_features(tagger, *tagger.vocab.encode_tokens([["a", "a"]])).shape
+    torch.Size([1, 2, 32])
+    """
+    lengths = ((words if lengths_from is None else lengths_from) != 0).sum(dim=1).clamp(min=1)
+    x = encoder.dropout(encoder.wre(words, chars))
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    out, _ = encoder.fe(packed)
+    out, _ = pad_packed_sequence(out, batch_first=True, total_length=words.shape[1])
+    return encoder.fe_out(out)

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
+from mitigate.models._checkpoint import state_mismatch
+
 __all__ = ["load_source_state"]
 
 
@@ -40,24 +42,22 @@ def load_source_state(
     own = model.state_dict()
     wanted = {k: v for k, v in state.items() if not excluded(k)}
     mine = {k for k in own if not excluded(k)}
-    missing = sorted(mine - set(wanted))
-    unexpected = sorted(set(wanted) - mine)
-    bad_shapes = []
-    for key in sorted(set(wanted) & mine):
-        src, dst = tuple(wanted[key].shape), tuple(own[key].shape)
+
+    def fits(dst: tuple[int, ...], src: tuple[int, ...]) -> bool:
         grows = extend_rows and len(src) == len(dst) >= 1 and src[1:] == dst[1:] and src[0] <= dst[0]
-        if src != dst and not grows:
-            bad_shapes.append(f"{key}: state {src} vs model {dst}")
-    problems = []
-    if missing:
-        problems.append(f"keys missing from the state: {', '.join(missing)}")
-    if unexpected:
-        problems.append(f"keys the model lacks: {', '.join(unexpected)}")
-    if bad_shapes:
-        problems.append(f"shape mismatch: {'; '.join(bad_shapes)}")
-    if problems:
+        return src == dst or grows
+
+    problem = state_mismatch(
+        {key: own[key].shape for key in mine},
+        {key: value.shape for key, value in wanted.items()},
+        describe_shape=lambda key, dst, src: f"{key}: state {src} vs model {dst}",
+        fits=fits,
+        missing_label="keys missing from the state",
+        unexpected_label="keys the model lacks",
+    )
+    if problem:
         raise ValueError(
-            f"The pretraining state does not fit the model (another architecture?): {'; '.join(problems)}. "
+            f"The pretraining state does not fit the model (another architecture?): {problem}. "
             "Pass `exclude=` globs for parts the target replaces (e.g. its classifier)."
         )
     with torch.no_grad():

@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 
+from mitigate.models._checkpoint import state_mismatch
+
 __all__ = ["PretrainingState", "load_pretraining_states", "INDEX_NAME", "architecture_of", "architecture_mismatch"]
 
 INDEX_NAME = "states.json"
@@ -54,21 +56,9 @@ def architecture_mismatch(expected: Mapping[str, list[int]], got: Mapping[str, l
     >>> architecture_mismatch({"a": [1], "b": [2]}, {"a": [3], "c": [2]})
     'missing keys: b; unexpected keys: c; shape mismatch: a: expected (1,) but got (3,)'
     """
-    missing = sorted(set(expected) - set(got))
-    unexpected = sorted(set(got) - set(expected))
-    shapes = [
-        f"{key}: expected {tuple(expected[key])} but got {tuple(got[key])}"
-        for key in sorted(set(expected) & set(got))
-        if list(expected[key]) != list(got[key])
-    ]
-    problems = []
-    if missing:
-        problems.append(f"missing keys: {', '.join(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys: {', '.join(unexpected)}")
-    if shapes:
-        problems.append(f"shape mismatch: {'; '.join(shapes)}")
-    return "; ".join(problems) or None
+    return state_mismatch(
+        expected, got, describe_shape=lambda key, want, have: f"{key}: expected {want} but got {have}"
+    )
 
 
 def _from_reference_loop(directory: Path) -> list[PretrainingState]:

@@ -10,22 +10,10 @@ import torch
 from torch import nn
 
 from mitigate.session import Compose, Strategy, TransferSession
-from mitigate.testing._fakes import ConstantLoss, RecordingStrategy
+from mitigate.testing._fakes import HOOK_NAMES, ConstantLoss, RecordingStrategy
 from mitigate.testing._models import TinyTagger, tiny_tagger_batches
 
 __all__ = ["check_strategy", "ContractViolation", "run_transfer", "snapshot"]
-
-_HOOKS = (
-    "before_transfer",
-    "configure_param_groups",
-    "on_epoch_start",
-    "extra_loss",
-    "after_backward",
-    "after_step",
-    "on_epoch_end",
-    "after_transfer",
-)
-
 
 class ContractViolation(AssertionError):
     """A strategy broke the contract; the message says which clause and what was seen."""
@@ -126,7 +114,7 @@ def _equal(a: Any, b: Any) -> bool:
 
 def _instrument(strategy: Strategy) -> list[str]:
     calls: list[str] = []
-    for hook in _HOOKS:
+    for hook in HOOK_NAMES:
         original = getattr(strategy, hook)
 
         def wrapped(*args: Any, _original: Any = original, _hook: str = hook, **kwargs: Any) -> Any:
