@@ -123,3 +123,17 @@ def test_a_killed_workers_cell_is_reclaimed_on_a_journal_storage(tmp_path: Path)
     assert run.complete and run.ran == 9
     assert taken in {r["cell"] for r in read_results(tmp_path / "out" / "results.jsonl")}
     assert study.trials[0].state == optuna.trial.TrialState.FAIL
+
+
+def test_a_requeued_cell_with_one_cell_left_does_not_break_the_grid_sampler() -> None:
+    import optuna
+
+    from mitigate.bench._distributed import _cell_sampler
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(sampler=_cell_sampler(["a", "b"]), direction="maximize")
+    study.optimize(lambda trial: float(trial.suggest_categorical("cell", ["a", "b"]) == "a"), n_trials=1)
+    # One cell is left and a failed cell is queued again: that trial carries no grid_id (plain GridSampler: KeyError).
+    study.enqueue_trial({"cell": "b"})
+    study.optimize(lambda trial: float(trial.suggest_categorical("cell", ["a", "b"]) == "a"), n_trials=1)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2

@@ -121,6 +121,21 @@ def fail_orphaned_trials(study: Any) -> int:
     return failed
 
 
+def _cell_sampler(ids: list[str]) -> Any:
+    """``GridSampler`` over cell ids that leaves stopping to ``run_worker``'s loop.
+
+    ``GridSampler.after_trial`` reads the trial's ``grid_id`` when one cell is left, but a trial re-queued with
+    ``enqueue_trial`` (a failed cell) has none, which raised ``KeyError: 'grid_id'`` under two workers.
+    """
+    import optuna
+
+    class _CellSampler(optuna.samplers.GridSampler):
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            return None
+
+    return _CellSampler({"cell": ids}, seed=0)
+
+
 def run_worker(
     *,
     config: BenchConfig,
@@ -139,7 +154,7 @@ def run_worker(
     study = optuna.create_study(
         storage=open_storage(storage),
         study_name=study_name or study_name_for(config),
-        sampler=optuna.samplers.GridSampler({"cell": ids}, seed=0),
+        sampler=_cell_sampler(ids),
         direction="maximize",
         load_if_exists=True,
     )
