@@ -117,7 +117,8 @@ def summarise(config: dict[str, Any], out: Path) -> None:
     from mitigate.evaluation import transfer_report
 
     summary: dict[str, Any] = {}
-    lines = ["| pair | arm | seeds | acc | PT | NT | gain | NT vs standard transfer |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| pair | arm | seeds | acc | PT | NT | gain | NT vs standard transfer | gain vs standard transfer [95% CI] "
+             "(McNemar p) | gain vs random control [95% CI] (McNemar p) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for pair in config["pairs"]:
         pair_dir = out / _slug(pair["name"])
         if not (pair_dir / "data.json").is_file():
@@ -134,23 +135,40 @@ def summarise(config: dict[str, Any], out: Path) -> None:
                 continue
             report = transfer_report(gold=gold, scratch_seeds=[scratch[s] for s in seeds],
                                      transfer_seeds=[preds[arm][s] for s in seeds], n_bootstrap=200)
-            versus = None
-            standard = preds.get("transfer", {})
-            if arm != "transfer" and set(seeds) <= set(standard):
-                versus = transfer_report(gold=gold, scratch_seeds=[standard[s] for s in seeds],
-                                         transfer_seeds=[preds[arm][s] for s in seeds], n_bootstrap=200)
+            def versus(reference: str) -> Any:
+                """The arm read against another arm of the same seeds (paired by seed, 1000 sentence resamples)."""
+                other = preds.get(reference, {})
+                if arm == reference or not set(seeds) <= set(other):
+                    return None
+                return transfer_report(gold=gold, scratch_seeds=[other[s] for s in seeds],
+                                       transfer_seeds=[preds[arm][s] for s in seeds], n_bootstrap=1000, seed=0)
+
+            vs_transfer, vs_random = versus("transfer"), versus("prune_random")
             row = {"seeds": seeds, "accuracy": report.transfer_accuracy, "scratch_accuracy": report.scratch_accuracy,
                    "pt": report.pt, "nt": report.nt, "gain": report.gain, "pt_std": report.pt_std,
                    "nt_std": report.nt_std, "gain_std": report.gain_std,
-                   "nt_vs_transfer": None if versus is None else versus.nt,
-                   "gain_vs_transfer": None if versus is None else versus.gain}
+                   "nt_vs_transfer": None if vs_transfer is None else vs_transfer.nt,
+                   "gain_vs_transfer": None if vs_transfer is None else vs_transfer.gain}
+            for name, rep in (("vs_transfer", vs_transfer), ("vs_random", vs_random)):
+                if rep is not None:
+                    row[f"gain_{name}"] = rep.gain
+                    row[f"gain_{name}_ci"] = [rep.gain_ci.low, rep.gain_ci.high]
+                    row[f"mcnemar_p_{name}"] = rep.mcnemar_p
             summary.setdefault(pair["name"], {})[arm] = row
 
             def pct(x: float | None, sd: float | None = None) -> str:
                 return "-" if x is None else f"{100 * x:.2f}" + ("" if sd is None else f" ± {100 * sd:.2f}")
 
+            def paired(name: str) -> str:
+                if f"gain_{name}_ci" not in row:
+                    return "-"
+                low, high = row[f"gain_{name}_ci"]
+                return (f"{pct(row[f'gain_{name}'])} [{pct(low)}, {pct(high)}] "
+                        f"({row[f'mcnemar_p_{name}']:.2g})")
+
             lines.append(f"| {pair['name']} | {arm} | {len(seeds)} | {pct(row['accuracy'])} | {pct(row['pt'], row['pt_std'])} | "
-                         f"{pct(row['nt'], row['nt_std'])} | {pct(row['gain'], row['gain_std'])} | {pct(row['nt_vs_transfer'])} |")
+                         f"{pct(row['nt'], row['nt_std'])} | {pct(row['gain'], row['gain_std'])} | {pct(row['nt_vs_transfer'])} | "
+                         f"{paired('vs_transfer')} | {paired('vs_random')} |")
     _write_json(out / "summary.json", summary)
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
