@@ -137,3 +137,26 @@ def test_a_requeued_cell_with_one_cell_left_does_not_break_the_grid_sampler() ->
     study.enqueue_trial({"cell": "b"})
     study.optimize(lambda trial: float(trial.suggest_categorical("cell", ["a", "b"]) == "a"), n_trials=1)
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+
+
+def test_workers_sharing_a_folder_train_each_scratch_model_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from mitigate.bench._config import parse_config
+    from mitigate.bench._workspace import Workspace
+
+    log = tmp_path / "calls.log"
+    config = parse_config(
+        'seeds = [0]\n[[pairs]]\nfactory = "mitigate.bench._fakes:FakeTaggingScenario"\n'
+        f'params = {{n_sentences = 5, seconds = 0.3, call_log = "{log}"}}\n[[strategies]]\nstrategy = "none"\n'
+    )
+    pair = config.pairs[0]
+    results: list[object] = []
+    workers = [threading.Thread(target=lambda: results.append(Workspace(config, out_dir=tmp_path / "out").scratch(pair, 0)))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert [line.split()[0] for line in log.read_text().splitlines()] == ["scratch"]
+    assert results[0] == results[1]

@@ -8,6 +8,7 @@ keep the state dicts of pretrained sources, so a resumed run or another worker o
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import inspect
@@ -22,6 +23,7 @@ from mitigate.bench._build import SCENARIOS, build_strategies, import_object
 from mitigate.bench._config import BenchConfig, PairSpec
 from mitigate.bench._evaluate import check_alignment, evaluate_cell
 from mitigate.bench._grid import Cell
+from mitigate.bench._lock import exclusive
 
 __all__ = ["Workspace"]
 
@@ -120,7 +122,11 @@ class Workspace:
         epochs = self.config.epochs_for(cell.pair)
         key = (cell.pair.label, cell.seed, epochs)
         if key not in self._sources:
-            self._sources[key] = self.scenario(cell.pair).pretrain(seed=cell.seed, epochs=epochs)
+            scenario = self.scenario(cell.pair)
+            lock = self.out_dir / "cache" / "locks" / f"source-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.lock"
+            # With an on-disk cache, workers sharing this folder wait for the one that pretrains, then load its state.
+            with exclusive(lock) if getattr(scenario, "cache_dir", None) is not None else contextlib.nullcontext():
+                self._sources[key] = scenario.pretrain(seed=cell.seed, epochs=epochs)
             self.counts["pretrain"] += 1
         return self._sources[key]
 
@@ -131,17 +137,18 @@ class Workspace:
         if key in self._scratch:
             return self._scratch[key]
         path = self.out_dir / "cache" / "scratch" / f"{target_key}-seed{seed}-{self.config.split}.json"
-        if path.is_file():
-            predictions = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            scenario = self.scenario(pair)
-            model = scenario.fit_scratch(seed=seed)
-            self.counts["scratch"] += 1
-            predictions = scenario.predict(model, split=self.config.split)
-            check_alignment(
-                pair=pair.label, gold=scenario.gold(split=self.config.split), predictions=predictions, model="scratch"
-            )
-            _write_json_atomically(path, predictions)
+        with exclusive(path.parent.parent / "locks" / f"{path.stem}.lock"):  # one worker trains, the others read
+            if path.is_file():
+                predictions = json.loads(path.read_text(encoding="utf-8"))
+            else:
+                scenario = self.scenario(pair)
+                model = scenario.fit_scratch(seed=seed)
+                self.counts["scratch"] += 1
+                predictions = scenario.predict(model, split=self.config.split)
+                check_alignment(
+                    pair=pair.label, gold=scenario.gold(split=self.config.split), predictions=predictions, model="scratch"
+                )
+                _write_json_atomically(path, predictions)
         self._scratch[key] = predictions
         return predictions
 
