@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,14 @@ def _err(value: float) -> float:
     return 0.0 if math.isnan(value) else 100 * value
 
 
+def _save(plt: Any, figure: Any, path: str | Path) -> Path:
+    """Lay out, write the PNG and free the figure (every plot here ends this way)."""
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return Path(path)
+
+
 def plot_pt_nt_bars(rows: Sequence[Aggregate], path: str | Path) -> Path:
     """Per pair, PT (corrected) and NT (falsified) in % per strategy, with 95% CIs and the churn floor dashed."""
     plt = _pyplot()
@@ -52,10 +61,7 @@ def plot_pt_nt_bars(rows: Sequence[Aggregate], path: str | Path) -> Path:
         axis.set_title(pair)
         axis.set_ylabel("% of items")
     axes[0][0].legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return Path(path)
+    return _save(plt, figure, path)
 
 
 def plot_nt_vs_gain(rows: Sequence[Aggregate], path: str | Path) -> Path:
@@ -74,10 +80,7 @@ def plot_nt_vs_gain(rows: Sequence[Aggregate], path: str | Path) -> Path:
     axis.set_xlabel("NT: % falsified (lower is better)")
     axis.set_ylabel("gain = acc(transfer) − acc(scratch), %")
     axis.legend(fontsize="x-small", loc="best")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return Path(path)
+    return _save(plt, figure, path)
 
 
 def plot_slice_heatmap(rows: Sequence[Aggregate], path: str | Path) -> Path:
@@ -99,7 +102,4 @@ def plot_slice_heatmap(rows: Sequence[Aggregate], path: str | Path) -> Path:
             if not np.isnan(value):
                 axis.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize="x-small")
         figure.colorbar(image, ax=axis)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return Path(path)
+    return _save(plt, figure, path)
