@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-__all__ = ["Aggregate", "aggregate", "rank_strategies", "winners"]
+__all__ = ["Aggregate", "Comparison", "aggregate", "compare_to_reference", "rank_strategies", "winners"]
 
 _MEASURES = ("acc_scratch", "acc_transfer", "f1_scratch", "f1_transfer", "pt", "nt", "gain", "churn", "excess_nt")
 
@@ -117,3 +117,69 @@ def rank_strategies(rows: Sequence[Aggregate]) -> list[tuple[str, float, int, in
         for strategy, values in ranks.items()
     ]
     return sorted(table, key=lambda item: (item[1], -item[2], item[0]))
+
+
+@dataclass
+class Comparison:
+    """One strategy against the pair's reference strategy, paired by seed.
+
+    ``gain`` and ``nt`` are (mean, 95% t half-width) of the per-seed differences strategy − reference, in fractions
+    of items; ``verdict`` reads them (see ``compare_to_reference``).
+    """
+
+    pair: str
+    strategy: str
+    reference: str
+    seeds: list[int]
+    gain: tuple[float, float]
+    nt: tuple[float, float]
+    verdict: str
+
+
+def _verdict(gain: tuple[float, float], nt: tuple[float, float]) -> str:
+    if math.isnan(gain[1]) or math.isnan(nt[1]):
+        return "too few paired seeds"
+    gain_low, gain_high = gain[0] - gain[1], gain[0] + gain[1]
+    nt_low, nt_high = nt[0] - nt[1], nt[0] + nt[1]
+    if nt_high < 0:
+        return "lower NT, lower gain" if gain_high < 0 else "lower NT, gain kept"
+    if gain_low > 0:
+        return "higher gain, higher NT" if nt_low > 0 else "higher gain"
+    if gain_high < 0:
+        return "lower gain"
+    if nt_low > 0:
+        return "higher NT"
+    return "no difference beyond seed noise"
+
+
+def compare_to_reference(records: Sequence[dict[str, Any]], *, reference: str) -> list[Comparison]:
+    """Every other strategy of each pair that has ``reference`` against it, over the seeds both ran.
+
+    Each seed's transfer shares the scratch model and the pretrained source with the reference's run of the same
+    seed, so the differences are paired. The verdict is "lower NT, gain kept" when the 95% interval of ΔNT is below 0
+    and that of Δgain is not; "lower NT, lower gain" when both are below 0; "higher gain" (", higher NT") when the
+    interval of Δgain is above 0; "lower gain" or "higher NT" when only that interval excludes 0; and "no difference
+    beyond seed noise" when both intervals contain 0.
+
+    >>> def cell(strategy, seed, gain, nt):
+    ...     return {"pair": "p", "strategy": strategy, "seed": seed, "metrics": {"gain": gain, "nt": nt}}
+    >>> records = [cell("fine-tune", s, 0.02, 0.030 + 0.001 * s) for s in range(3)]
+    >>> records += [cell("freeze", s, 0.021 + 0.001 * s, 0.020 + 0.001 * s) for s in range(3)]
+    >>> [(c.strategy, c.verdict) for c in compare_to_reference(records, reference="fine-tune")]
+    [('freeze', 'lower NT, gain kept')]
+    """
+    by_cell: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+    for record in records:
+        by_cell.setdefault((record["pair"], record["strategy"]), {})[record["seed"]] = record["metrics"]
+    result = []
+    for (pair, strategy), runs in by_cell.items():
+        base = by_cell.get((pair, reference))
+        if strategy == reference or base is None:
+            continue
+        seeds = sorted(set(runs) & set(base))
+        differences = {
+            measure: _mean_ci([runs[seed][measure] - base[seed][measure] for seed in seeds]) for measure in ("gain", "nt")
+        }
+        result.append(Comparison(pair, strategy, reference, seeds, differences["gain"], differences["nt"],
+                                 _verdict(differences["gain"], differences["nt"])))
+    return result

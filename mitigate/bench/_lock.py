@@ -12,18 +12,29 @@ __all__ = ["exclusive"]
 
 
 @contextmanager
-def exclusive(path: Path) -> Iterator[None]:
+def exclusive(path: Path, *, wait: bool = True) -> Iterator[bool]:
     """Hold an exclusive ``flock`` on ``path`` (created if needed) for the body; other holders wait.
 
+    With ``wait=False`` the lock is only tried: the body gets ``False`` (and runs without the lock) when another
+    process holds it, ``True`` when this one got it.
+
     >>> import tempfile, pathlib
-    >>> with exclusive(pathlib.Path(tempfile.mkdtemp()) / "locks" / "a.lock"):
-    ...     pass
+    >>> lock = pathlib.Path(tempfile.mkdtemp()) / "locks" / "a.lock"
+    >>> with exclusive(lock) as held:
+    ...     held
+    True
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mitigate.bench._aggregate import Aggregate, aggregate, rank_strategies, winners
+from mitigate.bench._aggregate import Aggregate, Comparison, aggregate, compare_to_reference, rank_strategies, winners
 from mitigate.bench._plots import plot_nt_vs_gain, plot_pt_nt_bars, plot_slice_heatmap
 from mitigate.bench._results import read_results
 
@@ -26,22 +26,33 @@ def _p(value: float) -> str:
 
 
 def _load(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Records of every file, first occurrence per cell. Grids of different configs may be reported together
+    (e.g. extra strategies run later beside a reference grid); two versions of one config may not."""
     records: dict[str, dict[str, Any]] = {}
-    hashes: dict[str, Path] = {}
+    hashes: dict[str, dict[str, Path]] = {}
     for path in paths:
         for record in read_results(path):
-            hashes.setdefault(str(record.get("config_hash")), path)
+            hashes.setdefault(str(record.get("config_name")), {}).setdefault(str(record.get("config_hash")), path)
             records.setdefault(str(record.get("cell")), record)
-    if len(hashes) > 1:
-        described = ", ".join(f"{h!r} (first in {p})" for h, p in hashes.items())
-        raise ValueError(f"Refusing to report results of different config versions together: {described}.")
+    for name, versions in hashes.items():
+        if len(versions) > 1:
+            described = ", ".join(f"{h!r} (first in {p})" for h, p in versions.items())
+            raise ValueError(
+                f"Refusing to report results of different config versions together: config {name!r} has {described}."
+            )
     if not records:
         raise ValueError(f"No results in {', '.join(map(str, paths))}: nothing to report.")
     return list(records.values())
 
 
-def write_report(*, results: str | Path | Sequence[str | Path], out_dir: str | Path) -> Path:
-    """Write ``summary.md``, ``summary.csv``, ``cells.csv`` and three PNG figures; returns the markdown path.
+def write_report(
+    *, results: str | Path | Sequence[str | Path], out_dir: str | Path, reference: str | None = "fine-tune"
+) -> Path:
+    """Write ``summary.md``, ``summary.csv``, ``cells.csv``, ``comparison.csv`` and three PNG figures; returns the
+    markdown path.
+
+    ``reference`` is the strategy label every other strategy of a pair is compared with, paired by seed
+    (``compare_to_reference``); pairs without it get no comparison, and ``None`` turns it off.
 
     >>> import tempfile, pathlib
     >>> from mitigate.bench import parse_config, run_benchmark
@@ -57,16 +68,26 @@ def write_report(*, results: str | Path | Sequence[str | Path], out_dir: str | P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = aggregate(records)
+    comparisons = [] if reference is None else compare_to_reference(records, reference=reference)
     _write_csv(out / "summary.csv", [row.row() for row in rows])
     _write_csv(out / "cells.csv", [_cell_row(record) for record in records])
+    _write_csv(out / "comparison.csv", [_comparison_row(c) for c in comparisons])
     figures = {
         "PT / NT per strategy": plot_pt_nt_bars(rows, out / "pt_nt_bars.png").name,
         "NT vs gain": plot_nt_vs_gain(rows, out / "nt_vs_gain.png").name,
         "NT per kind of item": plot_slice_heatmap(rows, out / "slice_nt_heatmap.png").name,
     }
     path = out / "summary.md"
-    path.write_text(_markdown(records, rows, figures, paths), encoding="utf-8")
+    path.write_text(_markdown(records, rows, comparisons, figures, paths), encoding="utf-8")
     return path
+
+
+def _comparison_row(comparison: Comparison) -> dict[str, Any]:
+    return {
+        "pair": comparison.pair, "strategy": comparison.strategy, "reference": comparison.reference,
+        "n_seeds": len(comparison.seeds), "delta_gain": comparison.gain[0], "delta_gain_ci95": comparison.gain[1],
+        "delta_nt": comparison.nt[0], "delta_nt_ci95": comparison.nt[1], "verdict": comparison.verdict,
+    }
 
 
 def _cell_row(record: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +104,10 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         writer.writerows(rows)
 
 
-def _markdown(records: list[dict[str, Any]], rows: list[Aggregate], figures: dict[str, str], paths: list[Path]) -> str:
+def _markdown(
+    records: list[dict[str, Any]], rows: list[Aggregate], comparisons: list[Comparison], figures: dict[str, str],
+    paths: list[Path],
+) -> str:
     first = records[0]
     seeds = sorted({record["seed"] for record in records})
     lines = [
@@ -117,10 +141,27 @@ def _markdown(records: list[dict[str, Any]], rows: list[Aggregate], figures: dic
             cells += [_p(row.mcnemar_p), _pct(row.mean["churn"], float("nan")), _pct(row.mean["excess_nt"], row.ci["excess_nt"])]
             lines.append("| " + " | ".join(cells) + " |")
         lines += ["", f"Winner (highest mean gain, ties to lower NT): **{won[pair]}**.", ""]
+        against = [c for c in comparisons if c.pair == pair]
+        if against:
+            lines += [
+                f"Against `{against[0].reference}`, paired by seed (mean difference ± 95% t half-width over seeds):",
+                "",
+                "| strategy | seeds | Δ gain | Δ NT | verdict |",
+                "|---|---|---|---|---|",
+            ]
+            lines += [f"| {c.strategy} | {len(c.seeds)} | {_pct(*c.gain)} | {_pct(*c.nt)} | {c.verdict} |" for c in against]
+            lines.append("")
     lines += ["## Ranking across pairs", "", "| rank | strategy | mean rank of gain | wins | pairs |", "|---|---|---|---|---|"]
     for position, (strategy, mean_rank, wins, n_pairs) in enumerate(rank_strategies(rows), start=1):
         lines.append(f"| {position} | {strategy} | {mean_rank:.2f} | {wins} | {n_pairs} |")
+    if comparisons:
+        reference = comparisons[0].reference
+        lines += ["", f"## Lower NT than `{reference}` without losing gain", ""]
+        for pair in dict.fromkeys(c.pair for c in comparisons):
+            kept = [c.strategy for c in comparisons if c.pair == pair and c.verdict == "lower NT, gain kept"]
+            lines.append(f"- {pair}: {', '.join(kept) if kept else 'none'}")
     lines += ["", "## Figures", ""]
     lines += [f"![{title}]({name})" for title, name in figures.items()]
-    lines += ["", "Tables as CSV: `summary.csv` (per pair and strategy), `cells.csv` (per cell).", ""]
+    lines += ["", "Tables as CSV: `summary.csv` (per pair and strategy), `cells.csv` (per cell), `comparison.csv` (against"
+              " the reference).", ""]
     return "\n".join(lines)

@@ -130,14 +130,29 @@ class Workspace:
             self.counts["pretrain"] += 1
         return self._sources[key]
 
-    def scratch(self, pair: PairSpec, seed: int) -> Any:
-        """Scratch predictions on the evaluated split for (target, seed): memory, then disk, then training."""
+    def scratch_seeds(self, pair: PairSpec) -> dict[int, Any]:
+        """Scratch predictions of every seed of the grid for ``pair``.
+
+        Seeds another worker is training right now are taken last, so workers sharing the folder train different
+        seeds side by side and then read each other's results.
+        """
+        found = {seed: self.scratch(pair, seed, wait=False) for seed in self.config.seeds}
+        return {seed: self.scratch(pair, seed) if found[seed] is None else found[seed] for seed in self.config.seeds}
+
+    def scratch(self, pair: PairSpec, seed: int, *, wait: bool = True) -> Any:
+        """Scratch predictions on the evaluated split for (target, seed): memory, then disk, then training.
+
+        With ``wait=False``, returns ``None`` instead of waiting while another worker trains that model.
+        """
         target_key = _key(pair.builder, pair.target, {k: v for k, v in pair.params.items() if k != "source_config"})
         key = (target_key, seed)
         if key in self._scratch:
             return self._scratch[key]
         path = self.out_dir / "cache" / "scratch" / f"{target_key}-seed{seed}-{self.config.split}.json"
-        with exclusive(path.parent.parent / "locks" / f"{path.stem}.lock"):  # one worker trains, the others read
+        # One worker trains, the others read.
+        with exclusive(path.parent.parent / "locks" / f"{path.stem}.lock", wait=wait) as held:
+            if not held:
+                return None
             if path.is_file():
                 predictions = json.loads(path.read_text(encoding="utf-8"))
             else:
@@ -157,7 +172,7 @@ class Workspace:
         started = time.perf_counter()
         scenario = self.scenario(cell.pair)
         split = self.config.split
-        scratch = {seed: self.scratch(cell.pair, seed) for seed in self.config.seeds}
+        scratch = self.scratch_seeds(cell.pair)
         from mitigate.models._scenario import ScenarioInputs
 
         source = self.source(cell)
@@ -180,9 +195,21 @@ class Workspace:
             "config_name": self.config.name,
             "metrics": metrics,
             "slices": slices,
+            "strategy_states": [_json_state(strategy) for strategy in strategies],
             "seconds": round(time.perf_counter() - started, 3),
             "worker": f"{socket.gethostname()}:{os.getpid()}",
         }
+
+
+def _json_state(strategy: Any) -> dict[str, Any] | None:
+    """``strategy.state_dict()`` after the transfer (what it chose: frozen layers, pruned units, …), or ``None`` when
+    that state holds tensors or anything else JSON cannot carry."""
+    state = strategy.state_dict()
+    try:
+        json.dumps(state, allow_nan=True)
+    except (TypeError, ValueError):
+        return None
+    return {"strategy": type(strategy).__name__, "state": state}
 
 
 def _accepted_keywords(factory: Any) -> set[str] | None:

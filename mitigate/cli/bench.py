@@ -44,6 +44,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--study-name", default=None, help="Optuna study name (default: bench-<name>-<config hash>)")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder of the real corpora (default: $MITIGATE_DATA)")
     parser.add_argument("--max-cells", type=int, default=None, help="stop after this many new cells")
+    parser.add_argument("--reference", default="fine-tune",
+                        help="report: the strategy label the others are compared with, paired by seed (default fine-tune)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads of this process (default: torch's; use 1 per worker when workers share cores)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-report", action="store_true", help="do not write the report when the grid is complete")
     parser.set_defaults(func=run)
@@ -68,7 +72,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if not rest:
             raise ValueError("Expected at least one results file after `mitigate bench report`, but got none.")
         out = args.out or Path(rest[0]).parent / "report"
-        print(f"report written to {write_report(results=rest, out_dir=out)}")
+        print(f"report written to {write_report(results=rest, out_dir=out, reference=args.reference)}")
         return 0
     if first == "collect":
         if rest or not (args.storage and args.study_name and args.out):
@@ -78,6 +82,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if rest:
         raise ValueError(f"Expected one config file, but got {len(args.target)}: {args.target}.")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"Expected argument `--threads` to be an int >= 1, but got {args.threads}.")
+        import torch
+
+        torch.set_num_threads(args.threads)
     config = load_config(first)
     out = args.out or Path("runs") / "bench" / config.name
     result = run_benchmark(
