@@ -136,19 +136,14 @@ class BenchConfig:
         return pair.pretrain_epochs if pair.pretrain_epochs is not None else self.pretrain_epochs
 
     def cells(self) -> list[Cell]:
-        """All cells, ordered pair → strategy → seed.
-
-        A pair's scratch and pretrained models are reused by all of its cells (memory, then the on-disk cache), and
-        workers taking cells in this order start with different seeds, so they pretrain different sources side by side
-        instead of waiting for each other.
-        """
+        """All cells, ordered pair → seed → strategy so scratch and pretrained models are reused back to back."""
         from mitigate.bench._grid import Cell
 
         return [
             Cell(pair=pair, strategy=strategy, seed=seed)
             for pair in self.pairs
-            for strategy in self.strategies
             for seed in self.seeds
+            for strategy in self.strategies
         ]
 
 
