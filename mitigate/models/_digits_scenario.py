@@ -82,7 +82,7 @@ class DigitsScenario:
             config = TrainConfig(**{**config.to_dict(), "max_epochs": epochs, "patience": epochs})
         cached = None
         if self.cache_dir is not None:
-            cached = self.cache_dir / f"{self.source_data.name}-h{self.hidden}-seed{seed}-ep{config.max_epochs}.pt"
+            cached = self.cache_dir / f"{self.source_data.name}-h{self.hidden}-seed{seed}-{config.cache_tag()}.pt"
             if cached.is_file():
                 return load_state_checked(DigitsNet(hidden=self.hidden), cached)  # type: ignore[return-value]
         seed_everything(seed)

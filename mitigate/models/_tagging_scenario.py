@@ -52,7 +52,7 @@ class TaggingScenario:
 
     ``source`` and ``target`` are registry names (``mitigate.data.load_dataset``) or ``DatasetSplits``.
     ``train_config`` drives the target trainings (scratch and transfer), ``source_config`` the pretraining.
-    With ``cache_dir``, pretrained sources are cached per (source, preset, seed, epochs). Early stopping uses dev
+    With ``cache_dir``, pretrained sources are cached per (source, preset, seed, source training settings). Early stopping uses dev
     token accuracy, except for ``task == "ner"`` targets: span F1 (``dev_metric``).
 
     >>> from mitigate.data import DatasetSplits, Sentence
@@ -106,7 +106,7 @@ class TaggingScenario:
             config = TrainConfig(**{**config.to_dict(), "max_epochs": epochs, "patience": epochs})
         cached = None
         if self.cache_dir is not None:
-            key = f"{self.source_data.name}-{self.preset_name}-seed{seed}-ep{config.max_epochs}-{config.optimizer}"
+            key = f"{self.source_data.name}-{self.preset_name}-seed{seed}-{config.cache_tag()}"
             cached = self.cache_dir / f"{key}.pt"
             if cached.is_file() and cached.with_suffix(".json").is_file():
                 self.last_result = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -55,6 +57,18 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form."""
         return asdict(self)
+
+    def cache_tag(self) -> str:
+        """A short name for these settings in cache file names: epochs, optimiser and a hash of every field, so a
+        cached model is reused only under the same settings.
+
+        >>> TrainConfig(max_epochs=5).cache_tag() == TrainConfig(max_epochs=5, patience=3).cache_tag()
+        True
+        >>> TrainConfig(patience=2).cache_tag() == TrainConfig(patience=3).cache_tag()
+        False
+        """
+        digest = hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+        return f"ep{self.max_epochs}-{self.optimizer}-{digest}"
 
 
 @dataclass
