@@ -78,3 +78,16 @@ def test_grids_of_two_configs_report_together_with_the_comparison(tmp_path: Path
     ResultsFile(other, config_hash="0123456789abcdef").append(record | {"cell": "x"})
     with pytest.raises(ValueError, match="config 'extra' has"):
         write_report(results=[extra.results, other], out_dir=tmp_path / "r2")
+
+
+def test_the_docs_table_script_reads_both_grids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
+
+    base = run_benchmark(config=parse_config(grid("base", "fine-tune")), out_dir=tmp_path / "a", progress=False)
+    extra = run_benchmark(config=parse_config(grid("extra", "shield")), out_dir=tmp_path / "b", progress=False)
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "experiments" / "bench_tables.py"))
+    assert script["main"]([str(base.results), str(extra.results)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| pair | strategy | seeds |")
+    assert any(line.startswith("| tweets | fine-tune | 2 |") and line.endswith("| reference |") for line in lines)
+    assert any(line.startswith("| tweets | shield | 2 |") for line in lines)

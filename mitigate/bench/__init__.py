@@ -4,7 +4,7 @@
 file into tables and figures (``mitigate bench report RESULTS``). See ``docs/benchmarking.md``.
 """
 
-from mitigate.bench._aggregate import Aggregate, aggregate, rank_strategies, winners
+from mitigate.bench._aggregate import Aggregate, Comparison, aggregate, compare_to_reference, rank_strategies, winners
 from mitigate.bench._build import SCENARIOS
 from mitigate.bench._config import BenchConfig, PairSpec, StrategySpec, load_config, parse_config
 from mitigate.bench._distributed import collect_results, open_storage, study_name_for
@@ -18,6 +18,7 @@ from mitigate.bench._tuning import read_tuning_output
 __all__ = [
     "SCENARIOS",
     "Aggregate",
+    "Comparison",
     "BenchConfig",
     "BenchRun",
     "Cell",
@@ -27,6 +28,7 @@ __all__ = [
     "aggregate",
     "check_alignment",
     "collect_results",
+    "compare_to_reference",
     "evaluate_cell",
     "load_config",
     "open_storage",

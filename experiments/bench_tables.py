@@ -1,0 +1,85 @@
+"""The condensed tables of docs/results.md from benchmark results files (``mitigate bench`` output).
+
+    python experiments/bench_tables.py RESULTS [RESULTS ...] [--reference fine-tune]
+
+Prints, per pair and strategy: accuracy (span F1 where the pair has spans), PT, NT, gain, the churn floor, and the
+strategy against the reference strategy paired by seed (Δ gain, Δ NT, verdict), all from
+``mitigate.bench.aggregate`` / ``compare_to_reference``. Where records hold ``SimilarityFreezing`` states, also prints
+the per-layer CKA and the layers frozen, per pair and seed. Percentages of items; ± is the 95% t half-width over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from mitigate.bench import aggregate, compare_to_reference, read_results
+
+
+def _pct(mean: float, ci: float | None = None) -> str:
+    if mean is None or math.isnan(mean):
+        return "–"
+    if ci is None or math.isnan(ci):
+        return f"{100 * mean:+.2f}" if ci is not None else f"{100 * mean:.2f}"
+    return f"{100 * mean:+.2f} ± {100 * ci:.2f}"
+
+
+def strategy_table(records: list[dict[str, Any]], *, reference: str) -> list[str]:
+    rows = aggregate(records)
+    against = {(c.pair, c.strategy): c for c in compare_to_reference(records, reference=reference)}
+    lines = [
+        f"| pair | strategy | seeds | acc (F1) | PT | NT | gain | churn floor | Δ gain vs {reference} | Δ NT vs {reference} | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        f1 = row.mean["f1_transfer"]
+        score = _pct(row.mean["acc_transfer"]) + ("" if math.isnan(f1) else f" ({_pct(f1)})")
+        c = against.get((row.pair, row.strategy))
+        tail = ["–", "–", "reference"] if c is None else [_pct(*c.gain), _pct(*c.nt), c.verdict]
+        lines.append(
+            f"| {row.pair} | {row.strategy} | {len(row.seeds)} | {score} | {_pct(row.mean['pt'])} | {_pct(row.mean['nt'])} | "
+            f"{_pct(row.mean['gain'], row.ci['gain'])} | {_pct(row.mean['churn'])} | " + " | ".join(tail) + " |"
+        )
+    return lines
+
+
+def similarity_table(records: list[dict[str, Any]]) -> list[str]:
+    found = []
+    for record in records:
+        for entry in record.get("strategy_states") or []:
+            if entry and entry.get("strategy") == "SimilarityFreezing":
+                found.append((record["pair"], record["strategy"], record["seed"], entry["state"]))
+    if not found:
+        return []
+    layers = list(dict.fromkeys(layer for *_, state in found for layer in state["similarity"]))
+    lines = ["| pair | strategy | seed | " + " | ".join(f"CKA {layer}" for layer in layers) + " | frozen |",
+             "|---|---|---|" + "---|" * len(layers) + "---|"]
+    for pair, strategy, seed, state in sorted(found, key=lambda item: (item[0], item[1], item[2])):
+        scores = " | ".join(f"{state['similarity'][layer]:.3f}" if layer in state["similarity"] else "–" for layer in layers)
+        lines.append(f"| {pair} | {strategy} | {seed} | {scores} | {', '.join(state['frozen_layers']) or 'nothing'} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="+", type=Path)
+    parser.add_argument("--reference", default="fine-tune")
+    args = parser.parse_args(argv)
+    records: dict[str, dict[str, Any]] = {}
+    for path in args.results:
+        for record in read_results(path):
+            records.setdefault(record["cell"], record)
+    ordered = list(records.values())
+    print("\n".join(strategy_table(ordered, reference=args.reference)))
+    similarity = similarity_table(ordered)
+    if similarity:
+        print()
+        print("\n".join(similarity))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
