@@ -1,6 +1,6 @@
 """The condensed tables of docs/results.md from benchmark results files (``mitigate bench`` output).
 
-    python experiments/bench_tables.py RESULTS [RESULTS ...] [--reference fine-tune]
+    python experiments/bench_tables.py RESULTS [RESULTS ...] [--reference fine-tune] [--layers wre fe classifier]
 
 Prints, per pair and strategy: accuracy (span F1 where the pair has spans), PT, NT, gain, the churn floor, and the
 strategy against the reference strategy paired by seed (Δ gain, Δ NT, verdict), all from
@@ -46,7 +46,7 @@ def strategy_table(records: list[dict[str, Any]], *, reference: str) -> list[str
     return lines
 
 
-def similarity_table(records: list[dict[str, Any]]) -> list[str]:
+def similarity_table(records: list[dict[str, Any]], *, layers: list[str] | None = None) -> list[str]:
     found = []
     for record in records:
         for entry in record.get("strategy_states") or []:
@@ -54,7 +54,8 @@ def similarity_table(records: list[dict[str, Any]]) -> list[str]:
                 found.append((record["pair"], record["strategy"], record["seed"], entry["state"]))
     if not found:
         return []
-    layers = list(dict.fromkeys(layer for *_, state in found for layer in state["similarity"]))
+    # Results files store keys sorted, so the bottom-to-top order of the layers comes from ``layers`` when given.
+    layers = layers or list(dict.fromkeys(layer for *_, state in found for layer in state["similarity"]))
     lines = ["| pair | strategy | seed | " + " | ".join(f"CKA {layer}" for layer in layers) + " | frozen |",
              "|---|---|---|" + "---|" * len(layers) + "---|"]
     for pair, strategy, seed, state in sorted(found, key=lambda item: (item[0], item[1], item[2])):
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", type=Path)
     parser.add_argument("--reference", default="fine-tune")
+    parser.add_argument("--layers", nargs="+", default=None, help="CKA columns, bottom to top (e.g. wre fe classifier)")
     args = parser.parse_args(argv)
     records: dict[str, dict[str, Any]] = {}
     for path in args.results:
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             records.setdefault(record["cell"], record)
     ordered = list(records.values())
     print("\n".join(strategy_table(ordered, reference=args.reference)))
-    similarity = similarity_table(ordered)
+    similarity = similarity_table(ordered, layers=args.layers)
     if similarity:
         print()
         print("\n".join(similarity))
