@@ -160,3 +160,20 @@ def test_workers_sharing_a_folder_train_each_scratch_model_once(tmp_path) -> Non
         worker.join()
     assert [line.split()[0] for line in log.read_text().splitlines()] == ["scratch"]
     assert results[0] == results[1]
+
+
+def test_a_scratch_seed_being_trained_elsewhere_is_read_last(tmp_path: Path) -> None:
+    from mitigate.bench._lock import exclusive
+    from mitigate.bench._workspace import Workspace
+
+    config = load_config(write_grid(tmp_path))
+    pair = config.pairs[0]
+    seed1 = Workspace(config, out_dir=tmp_path / "out").scratch(pair, 1)
+    name = next((tmp_path / "out" / "cache" / "scratch").glob("*-seed1-*")).stem.replace("-seed1-", "-seed2-")
+    fresh = Workspace(config, out_dir=tmp_path / "out")
+    with exclusive(tmp_path / "out" / "cache" / "locks" / f"{name}.lock"):  # another worker is training seed 2
+        assert fresh.scratch(pair, 2, wait=False) is None
+        assert fresh.scratch(pair, 1, wait=False) == seed1  # finished seeds are read without waiting
+        with exclusive(tmp_path / "out" / "cache" / "locks" / f"{name}.lock", wait=False) as held:
+            assert held is False
+    assert set(fresh.scratch_seeds(pair)) == {0, 1, 2}
