@@ -1,6 +1,7 @@
 """The condensed tables of docs/results.md from benchmark results files (``mitigate bench`` output).
 
     python experiments/bench_tables.py RESULTS [RESULTS ...] [--reference fine-tune] [--layers wre fe classifier]
+        [--pairs P ...] [--strategies S ...]
 
 Prints, per pair and strategy: accuracy (span F1 where the pair has spans), PT, NT, gain, the churn floor, and the
 strategy against the reference strategy paired by seed (Δ gain, Δ NT, verdict), all from
@@ -27,6 +28,18 @@ def _pct(mean: float, ci: float | None = None) -> str:
     return f"{100 * mean:+.2f} ± {100 * ci:.2f}"
 
 
+def _ordered(records: list[dict[str, Any]], pairs: list[str] | None, strategies: list[str] | None) -> list[dict[str, Any]]:
+    """Records sorted by the given pair and strategy orders (names not listed follow, in order of appearance)."""
+    def rank(order: list[str] | None, name: str, seen: dict[str, int]) -> int:
+        seen.setdefault(name, len(seen))
+        return order.index(name) if order and name in order else len(order or []) + seen[name]
+
+    seen_pairs: dict[str, int] = {}
+    seen_strategies: dict[str, int] = {}
+    keys = [(rank(pairs, r["pair"], seen_pairs), rank(strategies, r["strategy"], seen_strategies), r["seed"]) for r in records]
+    return [record for _, record in sorted(zip(keys, records), key=lambda item: item[0])]
+
+
 def strategy_table(records: list[dict[str, Any]], *, reference: str) -> list[str]:
     rows = aggregate(records)
     against = {(c.pair, c.strategy): c for c in compare_to_reference(records, reference=reference)}
@@ -38,7 +51,10 @@ def strategy_table(records: list[dict[str, Any]], *, reference: str) -> list[str
         f1 = row.mean["f1_transfer"]
         score = _pct(row.mean["acc_transfer"]) + ("" if math.isnan(f1) else f" ({_pct(f1)})")
         c = against.get((row.pair, row.strategy))
-        tail = ["–", "–", "reference"] if c is None else [_pct(*c.gain), _pct(*c.nt), c.verdict]
+        if c is not None:
+            tail = [_pct(*c.gain), _pct(*c.nt), c.verdict]
+        else:
+            tail = ["–", "–", "reference" if row.strategy == reference else f"no {reference} run for this pair"]
         lines.append(
             f"| {row.pair} | {row.strategy} | {len(row.seeds)} | {score} | {_pct(row.mean['pt'])} | {_pct(row.mean['nt'])} | "
             f"{_pct(row.mean['gain'], row.ci['gain'])} | {_pct(row.mean['churn'])} | " + " | ".join(tail) + " |"
@@ -68,13 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", type=Path)
     parser.add_argument("--reference", default="fine-tune")
+    parser.add_argument("--pairs", nargs="+", default=None, help="row order of the pairs")
+    parser.add_argument("--strategies", nargs="+", default=None, help="row order of the strategies")
     parser.add_argument("--layers", nargs="+", default=None, help="CKA columns, bottom to top (e.g. wre fe classifier)")
     args = parser.parse_args(argv)
     records: dict[str, dict[str, Any]] = {}
     for path in args.results:
         for record in read_results(path):
             records.setdefault(record["cell"], record)
-    ordered = list(records.values())
+    ordered = _ordered(list(records.values()), args.pairs, args.strategies)
     print("\n".join(strategy_table(ordered, reference=args.reference)))
     similarity = similarity_table(ordered, layers=args.layers)
     if similarity:
