@@ -1,12 +1,12 @@
 """The condensed tables of docs/results.md from benchmark results files (``mitigate bench`` output).
 
     python experiments/bench_tables.py RESULTS [RESULTS ...] [--reference fine-tune] [--layers wre fe classifier]
-        [--pairs P ...] [--strategies S ...]
+        [--pairs P ...] [--strategies S ...] [--slices]
 
 Prints, per pair and strategy: accuracy (span F1 where the pair has spans), PT, NT, gain, the churn floor, and the
 strategy against the reference strategy paired by seed (Δ gain, Δ NT, verdict), all from
 ``mitigate.bench.aggregate`` / ``compare_to_reference``. Where records hold ``SimilarityFreezing`` states, also prints
-the per-layer CKA and the layers frozen, per pair and seed. Percentages of items; ± is the 95% t half-width over seeds.
+the per-layer CKA and the layers frozen, per pair and seed; with ``--slices``, the NT within each kind of token. Percentages of items; ± is the 95% t half-width over seeds.
 """
 
 from __future__ import annotations
@@ -62,6 +62,22 @@ def strategy_table(records: list[dict[str, Any]], *, reference: str) -> list[str
     return lines
 
 
+def slice_table(records: list[dict[str, Any]]) -> list[str]:
+    """NT within each kind of item (% of that kind's items, pooled over seeds), per pair and strategy."""
+    rows = aggregate(records)
+    kinds = [kind for kind in dict.fromkeys(k for row in rows for k in row.slices) if kind != "all"]
+    if not kinds:
+        return []
+    lines = ["| pair | strategy | " + " | ".join(f"NT {kind}" for kind in kinds) + " |", "|---|---|" + "---|" * len(kinds)]
+    for row in rows:
+        cells = []
+        for kind in kinds:
+            n, _, nt = row.slices.get(kind, [0, 0, 0])
+            cells.append(f"{100 * nt / n:.1f} (n={n // len(row.seeds)})" if n else "–")
+        lines.append(f"| {row.pair} | {row.strategy} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def similarity_table(records: list[dict[str, Any]], *, layers: list[str] | None = None) -> list[str]:
     found = []
     for record in records:
@@ -86,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", default="fine-tune")
     parser.add_argument("--pairs", nargs="+", default=None, help="row order of the pairs")
     parser.add_argument("--strategies", nargs="+", default=None, help="row order of the strategies")
+    parser.add_argument("--slices", action="store_true", help="also the NT within each kind of token, per strategy")
     parser.add_argument("--layers", nargs="+", default=None, help="CKA columns, bottom to top (e.g. wre fe classifier)")
     args = parser.parse_args(argv)
     records: dict[str, dict[str, Any]] = {}
@@ -94,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             records.setdefault(record["cell"], record)
     ordered = _ordered(list(records.values()), args.pairs, args.strategies)
     print("\n".join(strategy_table(ordered, reference=args.reference)))
+    if args.slices:
+        print()
+        print("\n".join(slice_table(ordered)))
     similarity = similarity_table(ordered, layers=args.layers)
     if similarity:
         print()
