@@ -46,8 +46,13 @@ def plot_pt_nt_bars(rows: Sequence[Aggregate], path: str | Path) -> Path:
     """Per pair, PT (corrected) and NT (falsified) in % per strategy, with 95% CIs and the churn floor dashed."""
     plt = _pyplot()
     pairs = _pairs(rows)
-    figure, axes = plt.subplots(1, len(pairs), figsize=(max(4.5, 2 + 1.2 * len(rows) / len(pairs)) * len(pairs), 4), squeeze=False)
-    for axis, pair in zip(axes[0], pairs):
+    columns = min(2, len(pairs))  # two panels a row keeps many pairs readable
+    lines = math.ceil(len(pairs) / columns)
+    width = max(4.5, 2 + 0.8 * len(rows) / len(pairs))
+    figure, axes = plt.subplots(lines, columns, figsize=(width * columns, 4 * lines), squeeze=False)
+    for axis in axes.flat[len(pairs):]:
+        axis.set_visible(False)
+    for axis, pair in zip(axes.flat, pairs):
         group = [row for row in rows if row.pair == pair]
         x = np.arange(len(group))
         axis.bar(x - 0.2, [100 * r.mean["pt"] for r in group], 0.4, yerr=[_err(r.ci["pt"]) for r in group],

@@ -64,7 +64,9 @@ def write_report(
     'summary.md'
     """
     paths = [Path(results)] if isinstance(results, (str, Path)) else [Path(p) for p in results]
-    records = _load(paths)
+    # Workers finish cells in any order: sort, so tables and figures list pairs and strategies the same way every
+    # time (pairs by name; the reference first, then strategies by name).
+    records = sorted(_load(paths), key=lambda r: (str(r["pair"]), r["strategy"] != reference, str(r["strategy"]), r["seed"]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = aggregate(records)
