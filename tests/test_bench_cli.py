@@ -46,6 +46,8 @@ def test_errors_exit_2_with_the_message(tmp_path: Path, capsys: pytest.CaptureFi
     assert "Expected at least one results file after `mitigate bench report`" in capsys.readouterr().err
     assert main(["bench", "a.toml", "b.toml"]) == 2
     assert "Expected one config file, but got 2" in capsys.readouterr().err
+    assert main(["bench", str(config), "--threads", "0"]) == 2
+    assert "Expected argument `--threads` to be an int >= 1, but got 0." in capsys.readouterr().err
 
 
 def test_a_full_disk_exits_2_with_the_message(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
