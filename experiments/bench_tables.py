@@ -6,7 +6,9 @@
 Prints, per pair and strategy: accuracy (span F1 where the pair has spans), PT, NT, gain, the churn floor, and the
 strategy against the reference strategy paired by seed (Δ gain, Δ NT, verdict), all from
 ``mitigate.bench.aggregate`` / ``compare_to_reference``. Where records hold ``SimilarityFreezing`` states, also prints
-the per-layer CKA and the layers frozen, per pair and seed; with ``--slices``, the NT within each kind of token. Percentages of items; ± is the 95% t half-width over seeds.
+the per-layer CKA and the layers frozen, per pair and seed; with ``--slices``, the NT within each kind of token.
+Percentages of items; ± is the 95% t half-width over seeds. Results files are read like ``mitigate bench report``
+reads them (``read_grids``: one record per cell; two versions of one config are refused).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mitigate.bench import aggregate, compare_to_reference, read_results
+from mitigate.bench import aggregate, compare_to_reference, read_grids
 
 
 def _pct(mean: float, ci: float | None = None) -> str:
@@ -105,11 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slices", action="store_true", help="also the NT within each kind of token, per strategy")
     parser.add_argument("--layers", nargs="+", default=None, help="CKA columns, bottom to top (e.g. wre fe classifier)")
     args = parser.parse_args(argv)
-    records: dict[str, dict[str, Any]] = {}
-    for path in args.results:
-        for record in read_results(path):
-            records.setdefault(record["cell"], record)
-    ordered = _ordered(list(records.values()), args.pairs, args.strategies)
+    ordered = _ordered(read_grids(args.results), args.pairs, args.strategies)
     print("\n".join(strategy_table(ordered, reference=args.reference)))
     if args.slices:
         print()

@@ -91,3 +91,7 @@ def test_the_docs_table_script_reads_both_grids(tmp_path: Path, capsys: pytest.C
     assert lines[0].startswith("| pair | strategy | seeds |")
     assert any(line.startswith("| tweets | fine-tune | 2 |") and line.endswith("| reference |") for line in lines)
     assert any(line.startswith("| tweets | shield | 2 |") for line in lines)
+    other = tmp_path / "other.jsonl"  # another version of the "extra" config: refused, as by `mitigate bench report`
+    ResultsFile(other, config_hash="0123456789abcdef").append(read_results(extra.results)[0] | {"cell": "x"})
+    with pytest.raises(ValueError, match="config 'extra' has"):
+        script["main"]([str(extra.results), str(other)])

@@ -10,7 +10,7 @@ from mitigate.bench._config import BenchConfig, PairSpec, StrategySpec, load_con
 from mitigate.bench._distributed import collect_results, open_storage, study_name_for
 from mitigate.bench._evaluate import check_alignment, evaluate_cell
 from mitigate.bench._grid import Cell
-from mitigate.bench._report import write_report
+from mitigate.bench._report import read_grids, write_report
 from mitigate.bench._results import ResultsFile, read_results
 from mitigate.bench._runner import BenchRun, run_benchmark
 from mitigate.bench._tuning import read_tuning_output
@@ -34,6 +34,7 @@ __all__ = [
     "open_storage",
     "parse_config",
     "rank_strategies",
+    "read_grids",
     "read_results",
     "read_tuning_output",
     "run_benchmark",

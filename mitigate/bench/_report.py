@@ -12,7 +12,7 @@ from mitigate.bench._aggregate import Aggregate, Comparison, aggregate, compare_
 from mitigate.bench._plots import plot_nt_vs_gain, plot_pt_nt_bars, plot_slice_heatmap
 from mitigate.bench._results import read_results
 
-__all__ = ["write_report"]
+__all__ = ["read_grids", "write_report"]
 
 
 def _pct(mean: float, ci: float) -> str:
@@ -25,11 +25,17 @@ def _p(value: float) -> str:
     return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
 
 
-def _load(paths: Sequence[Path]) -> list[dict[str, Any]]:
-    """Records of every file, first occurrence per cell. Grids of different configs may be reported together
-    (e.g. extra strategies run later beside a reference grid); two versions of one config may not."""
+def read_grids(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """Records of every results file, first occurrence per cell. Grids of different configs may be read together
+    (e.g. extra strategies run later beside a reference grid); two versions of one config are refused.
+
+    >>> read_grids([])
+    Traceback (most recent call last):
+    ...
+    ValueError: No results in : nothing to report.
+    """
     records: dict[str, dict[str, Any]] = {}
-    hashes: dict[str, dict[str, Path]] = {}
+    hashes: dict[str, dict[str, str | Path]] = {}
     for path in paths:
         for record in read_results(path):
             hashes.setdefault(str(record.get("config_name")), {}).setdefault(str(record.get("config_hash")), path)
@@ -66,7 +72,7 @@ def write_report(
     paths = [Path(results)] if isinstance(results, (str, Path)) else [Path(p) for p in results]
     # Workers finish cells in any order: sort, so tables and figures list pairs and strategies the same way every
     # time (pairs by name; the reference first, then strategies by name).
-    records = sorted(_load(paths), key=lambda r: (str(r["pair"]), r["strategy"] != reference, str(r["strategy"]), r["seed"]))
+    records = sorted(read_grids(paths), key=lambda r: (str(r["pair"]), r["strategy"] != reference, str(r["strategy"]), r["seed"]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = aggregate(records)

@@ -52,8 +52,8 @@ class TaggingScenario:
 
     ``source`` and ``target`` are registry names (``mitigate.data.load_dataset``) or ``DatasetSplits``.
     ``train_config`` drives the target trainings (scratch and transfer), ``source_config`` the pretraining.
-    With ``cache_dir``, pretrained sources are cached per (source, preset, seed, source training settings). Early stopping uses dev
-    token accuracy, except for ``task == "ner"`` targets: span F1 (``dev_metric``).
+    With ``cache_dir``, pretrained sources are cached per (source, preset, seed, source training settings). Early
+    stopping uses dev token accuracy, except for ``task == "ner"`` targets: span F1 (``dev_metric``).
 
     >>> from mitigate.data import DatasetSplits, Sentence
     >>> s = [Sentence(("The", "cat"), ("DT", "NN"))] * 4
