@@ -34,7 +34,8 @@ def sentence_triples(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]],
 def test_gain_is_accuracy_difference_and_pt_nt_bounded(data: tuple[list[int], list[int], list[int]]) -> None:
     gold, scratch, transfer = data
     report = transfer_report(gold=gold, scratch=scratch, transfer=transfer, n_bootstrap=0)
-    assert report.gain == report.transfer_accuracy - report.scratch_accuracy
+    assert np.isclose(report.gain, report.transfer_accuracy - report.scratch_accuracy, rtol=0, atol=1e-12)
+    assert report.gain == report.gain_count / len(gold)  # from counts, so equal counts give bit-equal gains
     assert report.gain_count == report.pt_count - report.nt_count
     assert np.isclose(report.pt - report.nt, report.gain)
     assert report.pt + report.nt <= 1.0

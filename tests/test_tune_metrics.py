@@ -45,6 +45,20 @@ def test_excess_nt_on_a_hand_computed_case() -> None:
     assert m["nt"] == pytest.approx(0.25)
 
 
+def test_equal_counts_give_bit_equal_gains() -> None:
+    # Two transfers with the same PT and NT counts (on different items) must get the same gain to the last bit: a
+    # gain computed as the float difference pt - nt can differ there, and then one Pareto point of a study splits in
+    # two (one trial "dominating" another that scored the same).
+    gold = list("a" * 97)
+    scratch = [list("a" * 60 + "b" * 37)]
+    one = list("b" * 3 + "a" * 57 + "a" * 5 + "b" * 32)  # NT 3 (items 0-2), PT 5 (items 60-64)
+    two = list("a" * 57 + "b" * 3 + "b" * 32 + "a" * 5)  # NT 3 (items 57-59), PT 5 (items 92-96)
+    a = transfer_metrics(gold=gold, scratch=scratch, transfer=one)
+    b = transfer_metrics(gold=gold, scratch=scratch, transfer=two)
+    assert a["gain"] == b["gain"] == 2 / 97
+    assert (a["pt"], a["nt"]) == (b["pt"], b["nt"])
+
+
 def test_sentences_are_flattened() -> None:
     m = transfer_metrics(gold=[["a", "b"], ["c"]], scratch=[[["a", "b"], ["x"]]], transfer=[["a", "x"], ["c"]])
     assert (m["pt"], m["nt"], m["n_items"]) == pytest.approx((1 / 3, 1 / 3, 3.0))

@@ -91,7 +91,7 @@ def compute_report(state: EvalState, options: Options) -> TransferReport:
             nt_count=int(nt_counts[p]),
             pt=float(pt_counts[p] / n_items),
             nt=float(nt_counts[p] / n_items),
-            gain=float(transfer_correct[j] / n_items - scratch_correct[i] / n_items),
+            gain=float((pt_counts[p] - nt_counts[p]) / n_items),
             ntg=float((1.0 - transfer_correct[j] / n_items) - (1.0 - scratch_correct[i] / n_items)),
             mcnemar_p=mcnemar_exact(int(pt_counts[p]), int(nt_counts[p])),
         )
@@ -173,7 +173,7 @@ def compute_report(state: EvalState, options: Options) -> TransferReport:
         gain_count=float(np.mean(pt_counts - nt_counts)),
         pt=float(np.mean(pair_pt)),
         nt=float(np.mean(pair_nt)),
-        gain=transfer_accuracy - scratch_accuracy,
+        gain=float(np.mean(pt_counts - nt_counts) / n_items),  # from counts: equal counts give bit-equal gains
         ntg=(1.0 - transfer_accuracy) - (1.0 - scratch_accuracy),
         pt_std=std_or_none(pair_pt),
         nt_std=std_or_none(pair_nt),

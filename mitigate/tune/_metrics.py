@@ -64,15 +64,16 @@ def transfer_metrics(*, gold: Sequence[Any], scratch: Sequence[Sequence[Any]], t
 
     right_s = np.stack([arr == gold_arr for arr in scratch_arrs]).astype(bool)  # (seeds, items)
     right_t = transfer_arr == gold_arr
-    pt = float(np.mean((~right_s & right_t).mean(axis=1)))
-    nt = float(np.mean((right_s & ~right_t).mean(axis=1)))
-    acc_s = float(right_s.mean())
-    acc_t = float(right_t.mean())
-    out = {"pt": pt, "nt": nt, "gain": pt - nt, "acc_scratch": acc_s, "acc_transfer": acc_t,
-           "churn": float("nan"), "excess_nt": float("nan"), "n_items": float(gold_arr.shape[0])}
+    n = right_s.shape[1]
+    # From integer counts, so that two runs with the same counts get bit-identical values (a gain computed as the
+    # float difference pt - nt can differ in its last bit and split one Pareto point into two).
+    pt_counts = (~right_s & right_t).sum(axis=1)
+    nt_counts = (right_s & ~right_t).sum(axis=1)
+    out = {"pt": float(pt_counts.mean() / n), "nt": float(nt_counts.mean() / n),
+           "gain": float((pt_counts - nt_counts).mean() / n), "acc_scratch": float(right_s.mean()),
+           "acc_transfer": float(right_t.mean()), "churn": float("nan"), "excess_nt": float("nan"), "n_items": float(n)}
     k = right_s.shape[0]
     if k >= 2:
-        n = right_s.shape[1]
         # churn over ordered pairs (a, b): right under a, wrong under b
         counts = right_s.astype(np.int64) @ (~right_s).astype(np.int64).T
         out["churn"] = float(counts[~np.eye(k, dtype=bool)].mean() / n)
