@@ -122,21 +122,31 @@ class Run:
         return [*self.config["sources"], self.config["permuted"] + PERMUTED_SUFFIX]
 
     def source(self, name: str) -> Any:
-        from mitigate.models import TaggingScenario, TrainConfig, load_tagger, save_tagger
+        from mitigate.models import TaggingScenario, TrainConfig, load_tagger, read_metadata, save_tagger
 
         if name in self._sources:
             return self._sources[name]
+        base = name[: -len(PERMUTED_SUFFIX)] if name.endswith(PERMUTED_SUFFIX) else name
+        recipe = {**self.config["source"], **self.config["source_overrides"].get(base, {})}
+
+        def same_recipe(candidate: Path | None) -> bool:
+            # a cached source is reused only if it was trained with this recipe (the file name alone does not say)
+            if candidate is None or not (candidate.is_file() and candidate.with_suffix(".json").is_file()):
+                return False
+            if read_metadata(candidate).get("recipe") == recipe:
+                return True
+            print(f"source {name}: {candidate} was trained with another recipe; retraining", flush=True)
+            return False
+
         key = f"{name}-{self.config['preset']}-seed{self.config['source_seed']}"
         path = self.out / "sources" / f"{key}.pt"
         reused = self.reuse / f"{key}.pt" if self.reuse is not None else None
-        if path.is_file() and path.with_suffix(".json").is_file():
+        if same_recipe(path):
             model = load_tagger(path)
-        elif reused is not None and reused.is_file() and reused.with_suffix(".json").is_file():
+        elif same_recipe(reused):
             model = load_tagger(reused)
             print(f"source {name}: reused {reused}", flush=True)
         else:
-            base = name[: -len(PERMUTED_SUFFIX)] if name.endswith(PERMUTED_SUFFIX) else name
-            recipe = {**self.config["source"], **self.config["source_overrides"].get(base, {})}
             data = self.data(name)
             scenario = TaggingScenario(source=data, target=data, preset=self.config["preset"], source_config=TrainConfig(**recipe))
             start = time.perf_counter()
