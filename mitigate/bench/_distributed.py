@@ -68,11 +68,12 @@ def study_name_for(config: BenchConfig) -> str:
     return f"bench-{config.name}-{config.config_hash}"
 
 
-def _states(study: Any) -> tuple[set[str], dict[str, int], set[str], int]:
+def _states(study: Any) -> tuple[set[str], dict[str, set[int]], set[str], int]:
+    """Cells complete, running (cell → numbers of the trials running it), waiting, and the number of trials."""
     import optuna
 
     complete: set[str] = set()
-    running: dict[str, int] = {}
+    running: dict[str, set[int]] = {}
     waiting: set[str] = set()
     trials = study.get_trials(deepcopy=False)
     for trial in trials:
@@ -82,7 +83,7 @@ def _states(study: Any) -> tuple[set[str], dict[str, int], set[str], int]:
         if trial.state == optuna.trial.TrialState.COMPLETE:
             complete.add(cell)
         elif trial.state == optuna.trial.TrialState.RUNNING:
-            running[cell] = min(running.get(cell, trial.number), trial.number)
+            running.setdefault(cell, set()).add(trial.number)
         elif trial.state == optuna.trial.TrialState.WAITING:
             waiting.add(cell)
     return complete, running, waiting, len(trials)
@@ -168,7 +169,10 @@ def run_worker(
         trial.set_user_attr("worker", _worker_id())
         cell_id = trial.suggest_categorical("cell", ids)
         complete, running, _, _ = _states(study)
-        if cell_id in complete or running.get(cell_id, trial.number) < trial.number:
+        # Skip when any other trial holds the cell. (A rule "the lower trial number wins" let two workers run one cell:
+        # the higher trial checked before the lower had drawn its cell, then the lower saw itself winning.) Both
+        # trials skipping is possible; the loop below then queues the cell again.
+        if cell_id in complete or running.get(cell_id, set()) - {trial.number}:
             trial.set_user_attr("skipped", "duplicate: another trial has this cell")
             raise optuna.TrialPruned()
         record = stored.get(cell_id)
