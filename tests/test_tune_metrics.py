@@ -45,18 +45,17 @@ def test_excess_nt_on_a_hand_computed_case() -> None:
     assert m["nt"] == pytest.approx(0.25)
 
 
-def test_equal_counts_give_bit_equal_gains() -> None:
-    # Two transfers with the same PT and NT counts (on different items) must get the same gain to the last bit: a
-    # gain computed as the float difference pt - nt can differ there, and then one Pareto point of a study splits in
-    # two (one trial "dominating" another that scored the same).
-    gold = list("a" * 97)
-    scratch = [list("a" * 60 + "b" * 37)]
-    one = list("b" * 3 + "a" * 57 + "a" * 5 + "b" * 32)  # NT 3 (items 0-2), PT 5 (items 60-64)
-    two = list("a" * 57 + "b" * 3 + "b" * 32 + "a" * 5)  # NT 3 (items 57-59), PT 5 (items 92-96)
+def test_equal_gain_counts_give_bit_equal_gains() -> None:
+    # PT 2 / NT 1 and PT 3 / NT 2 out of 90 items are both a gain of 1 item, but the float difference pt - nt differs
+    # in its last bit (2/90 - 1/90 != 3/90 - 2/90), which split one Pareto point of a study into two.
+    gold = list("a" * 90)
+    scratch = [list("a" * 10 + "b" * 80)]
+    one = list("b" + "a" * 9 + "a" * 2 + "b" * 78)  # NT 1, PT 2
+    two = list("bb" + "a" * 8 + "a" * 3 + "b" * 77)  # NT 2, PT 3
     a = transfer_metrics(gold=gold, scratch=scratch, transfer=one)
     b = transfer_metrics(gold=gold, scratch=scratch, transfer=two)
-    assert a["gain"] == b["gain"] == 2 / 97
-    assert (a["pt"], a["nt"]) == (b["pt"], b["nt"])
+    assert (a["pt"], a["nt"], b["pt"], b["nt"]) == (2 / 90, 1 / 90, 3 / 90, 2 / 90)
+    assert a["gain"] == b["gain"] == 1 / 90
 
 
 def test_sentences_are_flattened() -> None:

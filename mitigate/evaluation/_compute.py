@@ -158,6 +158,7 @@ def compute_report(state: EvalState, options: Options) -> TransferReport:
             "(plain NT mixes negative transfer with seed noise)."
         )
 
+    gain_count = float(np.mean(pt_counts - nt_counts))
     return TransferReport(
         n=n_items,
         n_sentences=int(lengths.size) if lengths is not None else None,
@@ -170,10 +171,10 @@ def compute_report(state: EvalState, options: Options) -> TransferReport:
         transfer_accuracy_std=std_or_none(transfer_correct / n_items),
         pt_count=float(np.mean(pt_counts)),
         nt_count=float(np.mean(nt_counts)),
-        gain_count=float(np.mean(pt_counts - nt_counts)),
+        gain_count=gain_count,
         pt=float(np.mean(pair_pt)),
         nt=float(np.mean(pair_nt)),
-        gain=float(np.mean(pt_counts - nt_counts) / n_items),  # from counts: equal counts give bit-equal gains
+        gain=gain_count / n_items,  # from counts: equal PT − NT counts give bit-equal gains
         ntg=(1.0 - transfer_accuracy) - (1.0 - scratch_accuracy),
         pt_std=std_or_none(pair_pt),
         nt_std=std_or_none(pair_nt),
