@@ -49,8 +49,28 @@ def test_quick_run_writes_results_summary_and_resumes(shared_data: Path, tmp_pat
     summary = (tmp_path / "summary.md").read_text()
     assert "| single:wsj-pos | 1 |" in summary and "| wsj-pos | wsj-pos-permuted | scratch |" in summary
     assert "| rank | source | score |" in summary
+    assert "`gated+permuted` against `gated` (the same sources without the permuted one): PT " in summary
     assert "![mean gate weight per source and slice, tpos](summary_tpos.png)" in summary
     assert (tmp_path / "summary_tpos.png").stat().st_size > 1000
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.json")}
     assert run.main(argv) == 0  # resumes: nothing recomputed
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.json")} == stamps
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore:Only one source")
+def test_a_stage_another_worker_holds_is_skipped_not_repeated(shared_data: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mitigate.bench._lock import exclusive
+
+    run = _module()
+    monkeypatch.setitem(run.QUICK, "sources", ["wsj-pos"])
+    monkeypatch.setitem(run.QUICK, "seeds", [0])
+    monkeypatch.setitem(run.QUICK, "limit", 20)
+    monkeypatch.setitem(run.QUICK, "rank_sentences", 10)
+    argv = ["--data-dir", str(shared_data), "--quick", "--out", str(tmp_path), "--methods", "scratch", "single:wsj-pos"]
+    with exclusive(tmp_path / "locks" / "tpos-scratch-seed0.lock"):  # as if another worker were training it
+        assert run.main(argv) == 0
+        assert not (tmp_path / "tpos" / "scratch" / "seed0.json").exists()
+        assert (tmp_path / "tpos" / "single_wsj-pos" / "seed0.json").is_file()
+    assert run.main(argv) == 0  # the other worker died without finishing it: the next run takes it
+    assert (tmp_path / "tpos" / "scratch" / "seed0.json").is_file()

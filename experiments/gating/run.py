@@ -18,13 +18,16 @@ an interrupted run resumes. ``--summary`` turns what exists into ``docs/strategi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+from mitigate.bench._lock import exclusive  # file locks: workers side by side share `out`
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -39,6 +42,9 @@ FULL: dict[str, Any] = {
     "source": {"optimizer": "adam", "max_epochs": 10, "patience": 2, "batch_size": 16},
     "source_overrides": {"conll2000-chunk": {"max_epochs": 5}, "conll2003-ner": {"max_epochs": 5}, "ewt-pos": {"max_epochs": 5}},
     "target": {"optimizer": "adam", "max_epochs": 25, "patience": 4, "batch_size": 16},
+    # as in experiments/news_to_tweets: with early stopping every scratch NER model stops at the all-`O` tagger
+    # (dev span F1 0 at epoch 1), so Ritter NER trains 15 epochs and keeps the best dev span F1 epoch.
+    "target_overrides": {"ritter-ner": {"max_epochs": 15, "patience": 15}},
     # warm-up: on a TPoS pilot (seed 0, docs/strategies/gating.md) a gate trained from the first step handed ~all
     # weight to WSJ within two epochs; two epochs of uniform weights first scored higher (85.60 vs 84.90).
     "gating": {"entropy": 0.001, "warmup_epochs": 2},
@@ -57,6 +63,7 @@ QUICK: dict[str, Any] = {
     "source": {"optimizer": "adam", "max_epochs": 1, "patience": 1, "batch_size": 16},
     "source_overrides": {},
     "target": {"optimizer": "adam", "max_epochs": 1, "patience": 1, "batch_size": 16},
+    "target_overrides": {},
     "rank_sentences": 30,
     "limit": 40,
 }
@@ -121,11 +128,24 @@ class Run:
     def source_names(self) -> list[str]:
         return [*self.config["sources"], self.config["permuted"] + PERMUTED_SUFFIX]
 
-    def source(self, name: str) -> Any:
-        from mitigate.models import TaggingScenario, TrainConfig, load_tagger, read_metadata, save_tagger
+    def source(self, name: str, *, wait: bool = True) -> Any:
+        """The pretrained source tagger ``name``: from this run's cache, ``--reuse-sources`` or pretrained now.
 
+        Workers sharing ``out`` pretrain each source once: with ``wait=False`` a source another worker is pretraining
+        is skipped (``None``), otherwise this worker waits for it.
+        """
         if name in self._sources:
             return self._sources[name]
+        key = f"{name}-{self.config['preset']}-seed{self.config['source_seed']}"
+        with exclusive(self._lock(f"source-{key}"), wait=wait) as held:
+            if not held:
+                return None
+            self._sources[name] = self._load_or_pretrain(name, key)
+        return self._sources[name]
+
+    def _load_or_pretrain(self, name: str, key: str) -> Any:
+        from mitigate.models import TaggingScenario, TrainConfig, load_tagger, read_metadata, save_tagger
+
         base = name[: -len(PERMUTED_SUFFIX)] if name.endswith(PERMUTED_SUFFIX) else name
         recipe = {**self.config["source"], **self.config["source_overrides"].get(base, {})}
 
@@ -138,31 +158,38 @@ class Run:
             print(f"source {name}: {candidate} was trained with another recipe; retraining", flush=True)
             return False
 
-        key = f"{name}-{self.config['preset']}-seed{self.config['source_seed']}"
         path = self.out / "sources" / f"{key}.pt"
         reused = self.reuse / f"{key}.pt" if self.reuse is not None else None
         if same_recipe(path):
-            model = load_tagger(path)
-        elif same_recipe(reused):
-            model = load_tagger(reused)
+            return load_tagger(path)
+        if same_recipe(reused):
             print(f"source {name}: reused {reused}", flush=True)
-        else:
-            data = self.data(name)
-            scenario = TaggingScenario(source=data, target=data, preset=self.config["preset"], source_config=TrainConfig(**recipe))
-            start = time.perf_counter()
-            model = scenario.pretrain(seed=self.config["source_seed"])
-            save_tagger(model, path, seed=self.config["source_seed"], result=scenario.last_result, recipe=recipe)
-            print(f"source {name}: {time.perf_counter() - start:.0f}s, dev {scenario.last_result.best_dev:.4f}", flush=True)
-        self._sources[name] = model
+            return load_tagger(reused)
+        data = self.data(name)
+        scenario = TaggingScenario(source=data, target=data, preset=self.config["preset"], source_config=TrainConfig(**recipe))
+        start = time.perf_counter()
+        model = scenario.pretrain(seed=self.config["source_seed"])
+        save_tagger(model, path, seed=self.config["source_seed"], result=scenario.last_result, recipe=recipe)
+        print(f"source {name}: {time.perf_counter() - start:.0f}s, dev {scenario.last_result.best_dev:.4f}", flush=True)
         return model
+
+    def _lock(self, name: str) -> Path:
+        return self.out / "locks" / f"{name.replace(':', '_')}.lock"
+
+    @contextlib.contextmanager
+    def _claim(self, name: str, done: Path) -> Iterator[bool]:
+        """True when this worker should run the stage: not finished and no other worker on it (skip, do not wait)."""
+        if done.is_file():
+            yield False
+            return
+        with exclusive(self._lock(name), wait=False) as held:
+            yield held and not done.is_file()  # another worker may have finished it since the first look
 
     # -- stages ---------------------------------------------------------------------------------------------
     def rank(self, target: str) -> None:
         from mitigate.gating import rank_sources, tagger_features
 
         path = self.out / target / "ranking.json"
-        if path.is_file():
-            return
         data, n = self.data(target), self.config["rank_sentences"]
         target_features, source_features = {}, {}
         for name in self.source_names():
@@ -178,18 +205,13 @@ class Run:
         return ["scratch", *(f"single:{s}" for s in self.source_names()), *self.config["gated_methods"]]
 
     def fit(self, target: str, method: str, seed: int) -> None:
-        import torch
-
         from mitigate.gating import build_gated_tagger, gate_report
         from mitigate.models import TaggingScenario, TrainConfig, train_tagger
         from mitigate.strategies.gating import SourceGating
 
-        path = self.out / target / method.replace(":", "_") / f"seed{seed}.json"
-        if path.is_file():
-            return
-        torch.set_num_threads(1)
+        path = self.stage_path(target, method, seed)
         data = self.data(target)
-        config = TrainConfig(**self.config["target"])
+        config = TrainConfig(**{**self.config["target"], **self.config["target_overrides"].get(target, {})})
         scenario = TaggingScenario(source=data, target=data, preset=self.config["preset"], train_config=config)
         start = time.perf_counter()
         record: dict[str, Any] = {"target": target, "method": method, "seed": seed}
@@ -203,7 +225,8 @@ class Run:
             names = self.config["sources"] + ([self.config["permuted"] + PERMUTED_SUFFIX] if "permuted" in method else [])
             model = build_gated_tagger(sources={n: self.source(n) for n in names}, target_sentences=data.train, seed=seed)
             strategy = SourceGating(**{**self.config["gating"], "freeze_experts": "frozen" in method})
-            result = train_tagger(model, train=data.train, dev=data.dev, config=config, seed=seed, strategies=[strategy])
+            result = train_tagger(model, train=data.train, dev=data.dev, config=config, seed=seed, strategies=[strategy],
+                                  dev_metric=scenario.dev_metric)
             tokens = scenario.tokens(split="test")
             record["gate"] = gate_report(model, tokens).to_dict()
             record["strategy"] = repr(strategy)
@@ -217,14 +240,34 @@ class Run:
         _write_json(path, record)
         print(f"[{target}] {method} seed {seed}: dev {record['dev_score']:.4f} ({record['seconds']:.0f}s)", flush=True)
 
+    def stage_path(self, target: str, method: str, seed: int) -> Path:
+        return self.out / target / method.replace(":", "_") / f"seed{seed}.json"
+
     def run(self, targets: list[str]) -> None:
+        """Every selected stage not finished yet, in order.
+
+        The same command in several processes runs them side by side (they share ``out``): each pretrains the
+        sources no other worker is pretraining, then takes the stages no other worker holds.
+        """
+        import torch
+
+        torch.set_num_threads(1)
+        def wanted(stage: str) -> bool:
+            return self.only is None or stage in self.only
+
+        for name in self.source_names():
+            if wanted("rank") or wanted(f"single:{name}") or any(wanted(m) for m in self.config["gated_methods"]):
+                self.source(name, wait=False)
         for target in targets:
-            if self.only is None or "rank" in self.only:
-                self.rank(target)
+            if wanted("rank"):
+                with self._claim(f"{target}-rank", self.out / target / "ranking.json") as mine:
+                    if mine:
+                        self.rank(target)
             for seed in self.config["seeds"]:
-                for method in self.methods():
-                    if self.only is None or method in self.only:
-                        self.fit(target, method, seed)
+                for method in filter(wanted, self.methods()):
+                    with self._claim(f"{target}-{method}-seed{seed}", self.stage_path(target, method, seed)) as mine:
+                        if mine:
+                            self.fit(target, method, seed)
 
 
 # -- summary ----------------------------------------------------------------------------------------------------
@@ -274,11 +317,13 @@ def summarise(
     from mitigate.evaluation import transfer_report
 
     lines = ["# Multi-source gating: results", "",
-             f"Generated by `{command}` (then `--summary`) from `{run.out}` "
+             f"Generated by `{command}` (then `--summary`) from `{os.path.relpath(run.out)}` "
              f"(preset {run.config['preset']}, seeds {run.config['seeds']}, source seed {run.config['source_seed']}, "
+             f"target training {run.config['target']}, per-target overrides {run.config['target_overrides']}, "
              f"SourceGating options {run.config['gating']}). "
              "PT / NT / gain are per token on the test split against scratch with the same seed (paired), in %, "
-             "mean over seeds; p is the largest McNemar p-value over the seed pairs. `single:best-dev` picks, per "
+             "mean over seeds; p is the largest McNemar p-value over the seed pairs; excess NT needs >= 2 seeds. "
+             "`single:best-dev` picks, per "
              "seed, the single source with the best dev accuracy.", ""]
     for target in targets:
         scratch = _load(run.out, target, "scratch")
@@ -288,7 +333,8 @@ def summarise(
         gold = [list(s.tags) for s in data.test]
         tokens = [list(s.tokens) for s in data.test]
         seeds = sorted(scratch)
-        lines += [f"## {target}", "", "| method | seeds | accuracy | PT | NT | gain | McNemar p |", "|---|---|---|---|---|---|---|"]
+        lines += [f"## {target}", "", "| method | seeds | accuracy | PT | NT | excess NT | gain | McNemar p |",
+                  "|---|---|---|---|---|---|---|---|"]
         measured: dict[str, float] = {}
         measured_nt: dict[str, float] = {}  # minus NT: higher is better, like the ranking score
         runs = {m: _load(run.out, target, m) for m in run.methods() if m != "scratch"}
@@ -299,7 +345,8 @@ def summarise(
             if scored:
                 best[seed] = {**runs[max(scored)[1]][seed], "picked": max(scored)[1]}
         runs["single:best-dev"] = best
-        acc_scratch = None
+        acc_scratch, churn = None, None
+        span_f1: dict[str, float] = {}
         for method, records in runs.items():
             common = [s for s in seeds if s in records]
             if not common:
@@ -307,24 +354,39 @@ def summarise(
             report = transfer_report(gold=gold, scratch_seeds=[scratch[s]["test"] for s in common],
                                      transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
                                      tokens=tokens, n_bootstrap=0)
-            acc_scratch = report.scratch_accuracy
+            acc_scratch, churn = report.scratch_accuracy, report.churn_floor
+            if report.spans is not None:
+                span_f1 |= {"scratch": report.spans.scratch_f1, method: report.spans.transfer_f1}
             if method.startswith("single:") and method != "single:best-dev":
                 measured[method.split(":", 1)[1]] = report.gain
                 measured_nt[method.split(":", 1)[1]] = -report.nt
+            excess = f"{100 * report.seed_noise.excess_nt:+.2f}" if report.seed_noise else ""
             lines.append(f"| {method} | {len(common)} | {100 * report.transfer_accuracy:.2f} | {100 * report.pt:.2f} | "
-                         f"{100 * report.nt:.2f} | {100 * report.gain:+.2f} | {report.mcnemar_p:.3g} |")
+                         f"{100 * report.nt:.2f} | {excess} | {100 * report.gain:+.2f} | {report.mcnemar_p:.3g} |")
         if acc_scratch is not None:
-            lines.append(f"| scratch | {len(seeds)} | {100 * acc_scratch:.2f} | | | | |")
+            lines.append(f"| scratch | {len(seeds)} | {100 * acc_scratch:.2f} | | | | | |")
+        if churn is not None:
+            lines.append(f"\nChurn floor (NT of one scratch seed against another, mean over ordered pairs): "
+                         f"{100 * churn:.2f} %. An NT near it is seed noise, not transfer; "
+                         "excess NT (matched consensus NT minus matched churn, see docs/results.md) is the part above it.")
+        if span_f1:
+            lines.append("\nSpan F1 on test (exact BIO spans, %, mean over seeds): "
+                         + ", ".join(f"{m} {100 * f:.2f}" for m, f in span_f1.items()) + ".")
         plotted: dict[str, tuple[list[str], dict[str, list[float]]]] = {}
         for method in run.config["gated_methods"]:
             records = runs.get(method, {})
-            common = [s for s in seeds if s in records and s in best]
-            if common:
-                versus = transfer_report(gold=gold, scratch_seeds=[best[s]["test"] for s in common],
+            references = {"the dev-picked best single source": best}
+            if "permuted" in method:  # the degenerate-source test: does adding the permuted source cost anything?
+                references["`gated` (the same sources without the permuted one)"] = runs.get("gated", {})
+            for label, reference in references.items():
+                common = [s for s in seeds if s in records and s in reference]
+                if not common:
+                    continue
+                versus = transfer_report(gold=gold, scratch_seeds=[reference[s]["test"] for s in common],
                                          transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
                                          tokens=tokens, n_bootstrap=0)
-                lines.append(f"\n`{method}` against the dev-picked best single source "
-                             f"({', '.join(sorted({best[s]['picked'] for s in common}))}): PT {100 * versus.pt:.2f}, "
+                picked = f" ({', '.join(sorted({reference[s]['picked'] for s in common}))})" if reference is best else ""
+                lines.append(f"\n`{method}` against {label}{picked}: PT {100 * versus.pt:.2f}, "
                              f"NT {100 * versus.nt:.2f}, gain {100 * versus.gain:+.2f}, McNemar p {versus.mcnemar_p:.3g} "
                              f"({len(common)} seeds).")
             if not records:
