@@ -126,3 +126,27 @@ def test_discriminator_gate_strategy_in_a_session() -> None:
     assert weights[flipped.numpy()].mean() < 0.5 < 1.0 < weights[~flipped.numpy()].mean()
     with pytest.raises(ValueError, match=r"Expected argument `source_batches` to be a non-empty sequence of batches, but got \[\]"):
         DiscriminatorGate(source_batches=[], target_batches=target)
+
+
+def test_unweighted_discriminator_gate_is_plain_joint_training() -> None:
+    from mitigate.session import TransferSession
+    from mitigate.strategies.gating import DiscriminatorGate
+    from mitigate.testing import check_strategy, run_transfer, tiny_tagger_batches
+
+    check_strategy(lambda: DiscriminatorGate(source_batches=tiny_tagger_batches(seed=1), target_batches=tiny_tagger_batches(),
+                                             weighted=False))
+    generator = torch.Generator().manual_seed(0)
+    xs, ys = _data(64, generator)
+    source = [(xs[i : i + 16], ys[i : i + 16]) for i in range(0, 64, 16)]
+    target = source[:2]
+    model = _net()
+    strategy = DiscriminatorGate(source_batches=source, target_batches=target, feature_module="1", weighted=False)
+    run_transfer(model, [strategy], target, epochs=2, optimizer=torch.optim.Adam(model.parameters(), lr=1e-2))
+    assert strategy.steps == 4 and strategy.weighting is None  # no discriminator was built
+    fresh = DiscriminatorGate(source_batches=source[1:], target_batches=target, feature_module="1", weighted=False)
+    with TransferSession(model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.0), strategies=[fresh]) as session:
+        term = session.extra_loss()  # the plain mean cross-entropy of the next source batch
+    with torch.no_grad():
+        assert torch.allclose(term, nn.functional.cross_entropy(model(source[1][0]), source[1][1]))
+    with pytest.raises(TypeError, match="Expected argument `weighted` to be a bool, but got int"):
+        DiscriminatorGate(source_batches=source, target_batches=target, weighted=1)  # type: ignore[arg-type]

@@ -52,6 +52,13 @@ FULL: dict[str, Any] = {
     # gated-frozen+permuted: the same with the source experts frozen (only scratch, projections, gate and head train).
     "gated_methods": ["gated", "gated+permuted", "gated-frozen+permuted"],
     "rank_sentences": 400,
+    # discriminator gate (Wang et al. 2019): joint training on target data + the source *data* whose tags are the
+    # target's (source tags the target lacks are ignored). Ritter NER has none: CoNLL-2003's 4 entity types are not
+    # its 10. joint: plain joint training (ω = 1); joint-gate: ω from the discriminator; joint-gate+permuted: the
+    # same with the tags of a random half of the source sentences shuffled among them (they should get ω ≈ 0).
+    "joint_sources": {"tpos": "wsj-pos", "tweebank": "ewt-pos", "tchunk": "conll2000-chunk"},
+    "joint_methods": ["joint", "joint-gate", "joint-gate+permuted"],
+    "discriminator": {"warmup_steps": 100, "max_weight": 5.0},
     "limit": None,
 }
 QUICK: dict[str, Any] = {
@@ -65,6 +72,8 @@ QUICK: dict[str, Any] = {
     "target": {"optimizer": "adam", "max_epochs": 1, "patience": 1, "batch_size": 16},
     "target_overrides": {},
     "rank_sentences": 30,
+    "joint_sources": {"tpos": "wsj-pos"},
+    "discriminator": {"warmup_steps": 1, "max_weight": 5.0},
     "limit": 40,
 }
 PERMUTED_SUFFIX = "-permuted"
@@ -85,22 +94,79 @@ def _limit(splits: Any, limit: int | None) -> Any:
     return DatasetSplits(splits.name, splits.task, splits.train[:limit], splits.dev[: limit // 2], splits.test[: limit // 2])
 
 
+def shuffled_tags(sentences: list, rng: random.Random) -> list:
+    """The same sentences with their tags shuffled across all their tokens (tag frequencies kept)."""
+    from mitigate.data import Sentence
+
+    tags = [tag for s in sentences for tag in s.tags]
+    rng.shuffle(tags)
+    out, i = [], 0
+    for s in sentences:
+        out.append(Sentence(s.tokens, tuple(tags[i : i + len(s.tokens)])))
+        i += len(s.tokens)
+    return out
+
+
 def permuted_labels(splits: Any, *, seed: int = 0) -> Any:
     """The same sentences with every split's tags shuffled across all its tokens (tag frequencies kept)."""
-    from mitigate.data import DatasetSplits, Sentence
+    from mitigate.data import DatasetSplits
 
     rng = random.Random(seed)
+    return DatasetSplits(splits.name + PERMUTED_SUFFIX, splits.task,
+                         *(shuffled_tags(part, rng) for part in (splits.train, splits.dev, splits.test)))
 
-    def shuffle(sentences: list) -> list:
-        tags = [tag for s in sentences for tag in s.tags]
-        rng.shuffle(tags)
-        out, i = [], 0
-        for s in sentences:
-            out.append(Sentence(s.tokens, tuple(tags[i : i + len(s.tokens)])))
-            i += len(s.tokens)
-        return out
 
-    return DatasetSplits(splits.name + PERMUTED_SUFFIX, splits.task, shuffle(splits.train), shuffle(splits.dev), shuffle(splits.test))
+def tagger_batches(vocab: Any, sentences: list, *, batch_size: int, seed: int, token_ids: bool = False) -> list[tuple]:
+    """``((words, chars), tags)`` in length-grouped batches, in a seeded random order; with ``token_ids`` a third
+    tensor holds every token's index in ``sentences`` flattened (what the discriminator gate records weights by)."""
+    import numpy as np
+    import torch
+
+    from mitigate.models import length_batches
+
+    offsets = np.cumsum([0] + [len(s.tokens) for s in sentences])
+    batches = length_batches([len(s.tokens) for s in sentences], batch_size=batch_size)
+    out: list[tuple] = []
+    for b in np.random.default_rng(seed).permutation(len(batches)):
+        index = batches[b]
+        words, chars = vocab.encode_tokens([sentences[i].tokens for i in index])
+        tags = vocab.encode_tags([sentences[i].tags for i in index])
+        batch: tuple = ((words, chars), tags)
+        if token_ids:  # padding positions get an id too, but their tag is -100, so nothing is recorded for them
+            batch += (torch.as_tensor(offsets[index])[:, None] + torch.arange(tags.shape[1]),)
+        out.append(batch)
+    return out
+
+
+def source_weight_report(mean_weights: dict[int, float], sentences: list, permuted: list[int], *, lowest: int = 12) -> dict[str, Any]:
+    """What the discriminator gate did to the source data: mean ω per sentence and per tag, the share of sentences
+    below 0.5 (down-weighted), the lowest sentences, and, with ``permuted`` sentences, how well ω separates them."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    sentence_of = np.repeat(np.arange(len(sentences)), [len(s.tokens) for s in sentences])
+    tag_of = np.array([t for s in sentences for t in s.tags], dtype=object)
+    ids = np.fromiter(mean_weights, dtype=np.int64)
+    w = np.fromiter(mean_weights.values(), dtype=np.float64)
+    seen = np.unique(sentence_of[ids])
+    per_sentence = np.bincount(sentence_of[ids], weights=w, minlength=len(sentences))[seen] / np.bincount(sentence_of[ids], minlength=len(sentences))[seen]
+    tags = sorted(set(tag_of[ids]))
+    report: dict[str, Any] = {
+        "sentences_seen": int(len(seen)), "tokens_seen": int(len(ids)), "mean": float(per_sentence.mean()),
+        "share_below_half": float((per_sentence < 0.5).mean()),
+        "per_tag": {t: float(w[tag_of[ids] == t].mean()) for t in tags},
+        "lowest": [{"sentence": int(seen[k]), "weight": round(float(per_sentence[k]), 4), "permuted": int(seen[k]) in set(permuted),
+                    "text": " ".join(sentences[seen[k]].tokens)[:140]} for k in np.argsort(per_sentence, kind="stable")[:lowest]],
+    }
+    if permuted:
+        is_permuted = np.isin(seen, permuted)
+        below = per_sentence < 0.5
+        report |= {
+            "mean_permuted": float(per_sentence[is_permuted].mean()), "mean_intact": float(per_sentence[~is_permuted].mean()),
+            "permuted_share_of_down_weighted": float(is_permuted[below].mean()) if below.any() else float("nan"),
+            "auc_permuted": float(roc_auc_score(is_permuted, -per_sentence)),
+        }
+    return report
 
 
 class Run:
@@ -201,8 +267,35 @@ class Run:
         _write_json(path, ranking.to_dict())
         print(f"[{target}] ranking: {ranking.order}", flush=True)
 
-    def methods(self) -> list[str]:
-        return ["scratch", *(f"single:{s}" for s in self.source_names()), *self.config["gated_methods"]]
+    def methods(self, target: str) -> list[str]:
+        joint = self.config["joint_methods"] if target in self.config["joint_sources"] else []
+        return ["scratch", *(f"single:{s}" for s in self.source_names()), *self.config["gated_methods"], *joint]
+
+    def joint(self, target: str, method: str, seed: int) -> tuple[Any, Any, list, list[int]]:
+        """The joint-training model (words and characters of target + source, the target's tags), its
+        ``DiscriminatorGate``, the source sentences and which of them had their tags shuffled."""
+        from mitigate.models import BiLSTMTagger, TaggerConfig, TaggerVocab, seed_everything
+        from mitigate.strategies.gating import DiscriminatorGate
+
+        data = self.data(target)
+        source = list(self.data(self.config["joint_sources"][target]).train)
+        permuted: list[int] = []
+        if method.endswith("+permuted"):
+            rng = random.Random(seed)
+            permuted = sorted(rng.sample(range(len(source)), len(source) // 2))
+            for i, sentence in zip(permuted, shuffled_tags([source[i] for i in permuted], rng)):
+                source[i] = sentence
+        both = TaggerVocab.build([*data.train, *source])
+        vocab = TaggerVocab(both.words, both.chars, TaggerVocab.build(data.train).tags)
+        seed_everything(seed)
+        model = BiLSTMTagger(vocab=vocab, config=TaggerConfig.preset(self.config["preset"]))
+        size = self.config["target"]["batch_size"]
+        strategy = DiscriminatorGate(
+            source_batches=tagger_batches(vocab, source, batch_size=size, seed=seed, token_ids=True),
+            target_batches=tagger_batches(vocab, list(data.train), batch_size=size, seed=seed),
+            weighted=method != "joint", **self.config["discriminator"],
+        )
+        return model, strategy, source, permuted
 
     def fit(self, target: str, method: str, seed: int) -> None:
         from mitigate.gating import build_gated_tagger, gate_report
@@ -221,7 +314,7 @@ class Run:
         elif method.startswith("single:"):
             model = scenario.fit_transfer(source=self.source(method.split(":", 1)[1]), seed=seed)
             result = scenario.last_result
-        else:
+        elif method.startswith("gated"):
             names = self.config["sources"] + ([self.config["permuted"] + PERMUTED_SUFFIX] if "permuted" in method else [])
             model = build_gated_tagger(sources={n: self.source(n) for n in names}, target_sentences=data.train, seed=seed)
             strategy = SourceGating(**{**self.config["gating"], "freeze_experts": "frozen" in method})
@@ -231,6 +324,13 @@ class Run:
             record["gate"] = gate_report(model, tokens).to_dict()
             record["strategy"] = repr(strategy)
             record["gate_history"] = strategy.history
+        elif method.startswith("joint"):
+            model, strategy, source, permuted = self.joint(target, method, seed)
+            result = train_tagger(model, train=data.train, dev=data.dev, config=config, seed=seed, strategies=[strategy],
+                                  dev_metric=scenario.dev_metric)
+            record |= {"strategy": repr(strategy), "source": self.config["joint_sources"][target]}
+            if strategy.weighting is not None and strategy.weighting.mean_weights():  # none while warming up
+                record["source_weights"] = source_weight_report(strategy.weighting.mean_weights(), source, permuted)
         record.update({
             "test": scenario.predict(model, split="test"),
             "dev_score": result.best_dev,  # type: ignore[union-attr]
@@ -264,7 +364,7 @@ class Run:
                     if mine:
                         self.rank(target)
             for seed in self.config["seeds"]:
-                for method in filter(wanted, self.methods()):
+                for method in filter(wanted, self.methods(target)):
                     with self._claim(f"{target}-{method}-seed{seed}", self.stage_path(target, method, seed)) as mine:
                         if mine:
                             self.fit(target, method, seed)
@@ -278,6 +378,56 @@ def _load(out: Path, target: str, method: str) -> dict[int, dict[str, Any]]:
         record = json.loads(path.read_text())
         found[int(record["seed"])] = record
     return found
+
+
+def _joint_summary(runs: dict[str, dict[int, dict[str, Any]]], seeds: list[int], *, gold: list, tokens: list,
+                   source: str | None) -> list[str]:
+    """The discriminator gate's lines: each gated joint run against plain joint training (paired by seed), and
+    what the gate did to the source data (mean ω, down-weighted share, permuted vs intact sentences, tags)."""
+    import numpy as np
+
+    from mitigate.evaluation import transfer_report
+
+    plain = runs.get("joint", {})
+    gated = {m: r for m, r in runs.items() if m.startswith("joint-gate") and r}
+    if source is None or not (plain or gated):
+        return []
+    lines = ["", f"Discriminator gate: joint training on the target and **{source}** data (source tags the target lacks "
+             "ignored); ω = D/(1−D) per source token, sentence weight = mean ω of its tokens."]
+    for method, records in gated.items():
+        common = [s for s in seeds if s in records and s in plain]
+        if common:
+            versus = transfer_report(gold=gold, scratch_seeds=[plain[s]["test"] for s in common],
+                                     transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
+                                     tokens=tokens, n_bootstrap=0)
+            lines.append(f"\n`{method}` against `joint` (plain joint training, ω = 1): PT {100 * versus.pt:.2f}, "
+                         f"NT {100 * versus.nt:.2f}, gain {100 * versus.gain:+.2f}, McNemar p {versus.mcnemar_p:.3g} "
+                         f"({len(common)} seeds).")
+        weights = {seed: r["source_weights"] for seed, r in records.items() if "source_weights" in r}
+        if not weights:
+            continue
+        reports = list(weights.values())
+
+        def mean(key: str) -> float:
+            return float(np.mean([r[key] for r in reports]))  # noqa: B023 (used within the iteration)
+
+        text = (f"\n`{method}` source weights (mean over {len(reports)} seeds): mean sentence ω {mean('mean'):.3f}, "
+                f"{100 * mean('share_below_half'):.1f}% of the sentences below 0.5")
+        if "auc_permuted" in reports[0]:
+            shares = [r["permuted_share_of_down_weighted"] for r in reports if r["share_below_half"] > 0]
+            share = (f"{100 * float(np.mean(shares)):.1f}% of the sentences below 0.5 are shuffled ones (half of all are)"
+                     if shares else "no sentence below 0.5")
+            text += (f"; sentences with shuffled tags {mean('mean_permuted'):.3f} vs intact {mean('mean_intact'):.3f}, "
+                     f"{share}, AUC of −ω for finding them {mean('auc_permuted'):.3f}")
+        lines.append(text + ".")
+        per_tag = {t: float(np.mean([r["per_tag"][t] for r in reports if t in r["per_tag"]])) for t in reports[0]["per_tag"]}
+        order = sorted(per_tag, key=per_tag.get)  # type: ignore[arg-type]
+        lines.append("Lowest mean ω by source tag: " + ", ".join(f"{t} {per_tag[t]:.2f}" for t in order[:6])
+                     + "; highest: " + ", ".join(f"{t} {per_tag[t]:.2f}" for t in order[::-1][:6]) + ".")
+        first = min(weights)
+        lines += [f"Most down-weighted source sentences (seed {first}):", ""]
+        lines += [f"- ω {row['weight']:.3f}{' (shuffled tags)' if row['permuted'] else ''}: {row['text']}" for row in weights[first]["lowest"][:5]]
+    return lines
 
 
 def plot_gate_weights(data: dict[str, tuple[list[str], dict[str, list[float]]]], path: Path, *, title: str) -> Path:
@@ -337,7 +487,7 @@ def summarise(
                   "|---|---|---|---|---|---|---|---|"]
         measured: dict[str, float] = {}
         measured_nt: dict[str, float] = {}  # minus NT: higher is better, like the ranking score
-        runs = {m: _load(run.out, target, m) for m in run.methods() if m != "scratch"}
+        runs = {m: _load(run.out, target, m) for m in run.methods(target) if m != "scratch"}
         singles = [m for m in runs if m.startswith("single:")]
         best = {}
         for seed in seeds:
@@ -405,6 +555,7 @@ def summarise(
         if plotted and figure_dir is not None:
             path = plot_gate_weights(plotted, figure_dir / f"{figure_prefix}_{target}.png", title=target)
             lines += ["", f"![mean gate weight per source and slice, {target}]({path.name})"]
+        lines += _joint_summary(runs, seeds, gold=gold, tokens=tokens, source=run.config["joint_sources"].get(target))
         ranking_path = run.out / target / "ranking.json"
         if ranking_path.is_file():
             from mitigate.gating import SourceRanking

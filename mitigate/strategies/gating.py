@@ -172,6 +172,8 @@ class DiscriminatorGate(Strategy):
     ``-100`` for labels the target lacks). Batches are ``(inputs, labels)`` or, for source batches,
     ``(inputs, labels, ids)`` so ``weighting.down_weighted()`` can name the down-weighted examples. ω is uniform
     during the first ``warmup_steps`` steps. The feature module's output must have shape ``labels.shape + (D,)``.
+    ``weighted=False`` is plain joint training (ω = 1 throughout, no discriminator): the baseline the gate is
+    measured against.
 
     >>> from mitigate.testing import check_strategy, tiny_tagger_batches
     >>> check_strategy(lambda: DiscriminatorGate(source_batches=tiny_tagger_batches(seed=1),
@@ -188,10 +190,13 @@ class DiscriminatorGate(Strategy):
         feature_module: str = "fe_out",
         source_weight: float = 1.0,
         warmup_steps: int = 0,
+        weighted: bool = True,
         hidden: int = 64,
         max_weight: float = 5.0,
         lr: float = 1e-3,
     ) -> None:
+        if not isinstance(weighted, bool):
+            raise TypeError(f"Expected argument `weighted` to be a bool, but got {type(weighted).__name__}.")
         for argument, batches in (("source_batches", source_batches), ("target_batches", target_batches)):
             if not isinstance(batches, Sequence) or not batches:
                 raise ValueError(f"Expected argument `{argument}` to be a non-empty sequence of batches, but got {batches!r}.")
@@ -204,6 +209,7 @@ class DiscriminatorGate(Strategy):
         self.feature_module = feature_module
         self.source_weight = float(source_weight)
         self.warmup_steps = warmup_steps
+        self.weighted = weighted
         self.options = {"hidden": hidden, "max_weight": max_weight, "lr": lr}
         self.weighting: DensityRatioWeighting | None = None
         self.steps = 0
@@ -229,29 +235,30 @@ class DiscriminatorGate(Strategy):
         target = self.target_batches[self.steps % len(self.target_batches)]
         source_inputs, source_labels = source[0], source[1]
         ids = source[2] if len(source) > 2 else None
-        with torch.no_grad():
-            _, target_features = self._forward(ctx.model, target[0])
+        if self.weighted:
+            with torch.no_grad():
+                _, target_features = self._forward(ctx.model, target[0])
         logits, features = self._forward(ctx.model, source_inputs)
         if features.shape[:-1] != source_labels.shape:
             raise ValueError(
                 f"Expected the output of `feature_module` {self.feature_module!r} to have shape labels.shape + (D,) = "
                 f"{tuple(source_labels.shape)} + (D,), but got {tuple(features.shape)}."
             )
-        if self.weighting is None:
-            self.weighting = DensityRatioWeighting(
-                feature_dim=int(features.shape[-1]), n_labels=int(logits.shape[-1]), **self.options
-            ).to(device=features.device)
         flat = source_labels.reshape(-1)
         per_item = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), flat.clamp_min(0), reduction="none")
         valid = (flat >= 0).to(per_item.dtype)
-        if self.steps >= self.warmup_steps:
-            omega = self.weighting.weights(source_features=features, source_labels=source_labels).to(per_item.dtype)
-            if ids is not None:
-                self.weighting.record(torch.as_tensor(ids).reshape(-1), omega, labels=source_labels)
-        else:
-            omega = valid
-        self.weighting.update(source_features=features, source_labels=source_labels,
-                              target_features=target_features, target_labels=target[1])
+        omega = valid
+        if self.weighted:
+            if self.weighting is None:
+                self.weighting = DensityRatioWeighting(
+                    feature_dim=int(features.shape[-1]), n_labels=int(logits.shape[-1]), **self.options
+                ).to(device=features.device)
+            if self.steps >= self.warmup_steps:
+                omega = self.weighting.weights(source_features=features, source_labels=source_labels).to(per_item.dtype)
+                if ids is not None:
+                    self.weighting.record(torch.as_tensor(ids).reshape(-1), omega, labels=source_labels)
+            self.weighting.update(source_features=features, source_labels=source_labels,
+                                  target_features=target_features, target_labels=target[1])
         self.steps += 1
         return self.source_weight * (omega * valid * per_item).sum() / valid.sum().clamp_min(1.0)
 
@@ -284,4 +291,4 @@ class DiscriminatorGate(Strategy):
 
     def __repr__(self) -> str:
         return (f"DiscriminatorGate(feature_module={self.feature_module!r}, source_weight={self.source_weight}, "
-                f"warmup_steps={self.warmup_steps}, n_source_batches={len(self.source_batches)})")
+                f"warmup_steps={self.warmup_steps}, weighted={self.weighted}, n_source_batches={len(self.source_batches)})")
