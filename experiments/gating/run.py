@@ -475,6 +475,7 @@ def summarise(
              "mean over seeds; p is the largest McNemar p-value over the seed pairs; excess NT needs >= 2 seeds. "
              "`single:best-dev` picks, per "
              "seed, the single source with the best dev accuracy.", ""]
+    predicted: dict[str, tuple[Any, dict[str, float], dict[str, float]]] = {}  # ranking, gain and −NT per source
     for target in targets:
         scratch = _load(run.out, target, "scratch")
         if not scratch:
@@ -483,8 +484,8 @@ def summarise(
         gold = [list(s.tags) for s in data.test]
         tokens = [list(s.tokens) for s in data.test]
         seeds = sorted(scratch)
-        lines += [f"## {target}", "", "| method | seeds | accuracy | PT | NT | excess NT | gain | McNemar p |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"## {target}", "", "| method | seeds | accuracy | PT | NT | excess NT | gain | gain per seed | McNemar p |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         measured: dict[str, float] = {}
         measured_nt: dict[str, float] = {}  # minus NT: higher is better, like the ranking score
         runs = {m: _load(run.out, target, m) for m in run.methods(target) if m != "scratch"}
@@ -512,9 +513,10 @@ def summarise(
                 measured_nt[method.split(":", 1)[1]] = -report.nt
             excess = f"{100 * report.seed_noise.excess_nt:+.2f}" if report.seed_noise else ""
             lines.append(f"| {method} | {len(common)} | {100 * report.transfer_accuracy:.2f} | {100 * report.pt:.2f} | "
-                         f"{100 * report.nt:.2f} | {excess} | {100 * report.gain:+.2f} | {report.mcnemar_p:.3g} |")
+                         f"{100 * report.nt:.2f} | {excess} | {100 * report.gain:+.2f} | "
+                         f"{' / '.join(f'{100 * pair.gain:+.2f}' for pair in report.pairs)} | {report.mcnemar_p:.3g} |")
         if acc_scratch is not None:
-            lines.append(f"| scratch | {len(seeds)} | {100 * acc_scratch:.2f} | | | | | |")
+            lines.append(f"| scratch | {len(seeds)} | {100 * acc_scratch:.2f} | | | | | | |")
         if churn is not None:
             lines.append(f"\nChurn floor (NT of one scratch seed against another, mean over ordered pairs): "
                          f"{100 * churn:.2f} %. An NT near it is seed noise, not transfer; "
@@ -569,6 +571,18 @@ def summarise(
                               + ", ".join(f"{c} {ranking.rank_correlation(measured, column=c):+.2f}" for c in ranking.columns),
                           "", f"Spearman ρ between the ranking score and minus the measured NT of each single source: "
                               f"{ranking.rank_correlation(measured_nt):+.2f}."]
+                predicted[target] = (ranking, measured, measured_nt)
+        lines.append("")
+    if predicted:
+        lines += ["## Does the ranking predict the single-source results?", "",
+                  "Spearman ρ per target between the ranking computed before training and the measured single-source "
+                  "gain / minus NT (test, mean over seeds); the source ranked first and the source that measured best.", "",
+                  "| target | sources | ρ score vs gain | ρ score vs −NT | ranked first | best gain |",
+                  "|---|---|---|---|---|---|"]
+        for target, (ranking, measured, measured_nt) in predicted.items():
+            lines.append(f"| {target} | {len(measured)} | {ranking.rank_correlation(measured):+.2f} | "
+                         f"{ranking.rank_correlation(measured_nt):+.2f} | "
+                         f"{ranking.order[0]} | {max(measured, key=lambda m: measured[m])} |")
         lines.append("")
     return "\n".join(lines)
 
