@@ -45,14 +45,15 @@ def test_quick_run_writes_results_summary_and_resumes(shared_data: Path, tmp_pat
     assert run.main(argv) == 0
     stages = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("tpos/*/seed0.json"))
     assert stages == ["tpos/gated+permuted/seed0.json", "tpos/gated-frozen+permuted/seed0.json", "tpos/gated/seed0.json",
-                      "tpos/joint-gate+permuted/seed0.json", "tpos/joint-gate/seed0.json", "tpos/joint/seed0.json",
+                      "tpos/joint+permuted/seed0.json", "tpos/joint-gate+permuted/seed0.json", "tpos/joint-gate/seed0.json",
+                      "tpos/joint/seed0.json",
                       "tpos/scratch/seed0.json", "tpos/single_wsj-pos-permuted/seed0.json", "tpos/single_wsj-pos/seed0.json"]
     summary = (tmp_path / "summary.md").read_text()
     assert "| single:wsj-pos | 1 |" in summary and "| wsj-pos | wsj-pos-permuted | scratch |" in summary
     assert "| rank | source | score |" in summary
     assert "`gated+permuted` against `gated` (the same sources without the permuted one): PT " in summary
     assert "![mean gate weight per source and slice, tpos](summary_tpos.png)" in summary
-    assert "`joint-gate+permuted` against `joint` (plain joint training, ω = 1): PT " in summary
+    assert "`joint-gate+permuted` against `joint+permuted` (ω = 1, same source data): PT " in summary
     assert "sentences with shuffled tags " in summary and "Most down-weighted source sentences (seed 0):" in summary
     assert (tmp_path / "summary_tpos.png").stat().st_size > 1000
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.json")}
