@@ -33,14 +33,18 @@ def test_permuted_labels_keep_tokens_and_tag_counts() -> None:
     assert [s.tags for s in permuted.train] != [s.tags for s in train]
 
 
+def _smallest_quick(monkeypatch):  # type: ignore[no-untyped-def]
+    """The run module with the --quick configuration cut to one source, one seed and 20 sentences."""
+    run = _module()
+    for key, value in (("sources", ["wsj-pos"]), ("seeds", [0]), ("limit", 20), ("rank_sentences", 10)):
+        monkeypatch.setitem(run.QUICK, key, value)
+    return run
+
+
 @pytest.mark.realdata
 @pytest.mark.filterwarnings("ignore:Only one source")
 def test_quick_run_writes_results_summary_and_resumes(shared_data: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    run = _module()
-    monkeypatch.setitem(run.QUICK, "sources", ["wsj-pos"])
-    monkeypatch.setitem(run.QUICK, "seeds", [0])
-    monkeypatch.setitem(run.QUICK, "limit", 20)
-    monkeypatch.setitem(run.QUICK, "rank_sentences", 10)
+    run = _smallest_quick(monkeypatch)
     argv = ["--data-dir", str(shared_data), "--quick", "--out", str(tmp_path)]
     assert run.main(argv) == 0
     stages = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("tpos/*/seed0.json"))
@@ -66,11 +70,7 @@ def test_quick_run_writes_results_summary_and_resumes(shared_data: Path, tmp_pat
 def test_a_stage_another_worker_holds_is_skipped_not_repeated(shared_data: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from mitigate.bench._lock import exclusive
 
-    run = _module()
-    monkeypatch.setitem(run.QUICK, "sources", ["wsj-pos"])
-    monkeypatch.setitem(run.QUICK, "seeds", [0])
-    monkeypatch.setitem(run.QUICK, "limit", 20)
-    monkeypatch.setitem(run.QUICK, "rank_sentences", 10)
+    run = _smallest_quick(monkeypatch)
     argv = ["--data-dir", str(shared_data), "--quick", "--out", str(tmp_path), "--methods", "scratch", "single:wsj-pos"]
     with exclusive(tmp_path / "locks" / "tpos-scratch-seed0.lock"):  # as if another worker were training it
         assert run.main(argv) == 0
