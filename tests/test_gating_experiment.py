@@ -55,6 +55,7 @@ def test_quick_run_writes_results_summary_and_resumes(shared_data: Path, tmp_pat
     summary = (tmp_path / "summary.md").read_text()
     assert "| single:wsj-pos | 1 |" in summary and "| wsj-pos | wsj-pos-permuted | scratch |" in summary
     assert "| rank | source | score |" in summary
+    assert "## All targets" in summary and "| tpos | 1 | " in summary and "| tpos | wsj-pos | " in summary
     assert "`gated+permuted` against `gated` (the same sources without the permuted one): PT " in summary
     assert "![mean gate weight per source and slice, tpos](summary_tpos.png)" in summary
     assert "`joint-gate+permuted` against `joint+permuted` (ω = 1, same source data): PT " in summary

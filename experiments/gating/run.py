@@ -382,14 +382,94 @@ def _load(out: Path, target: str, method: str) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _joint_summary(runs: dict[str, dict[int, dict[str, Any]]], seeds: list[int], *, gold: list, tokens: list,
-                   source: str | None) -> list[str]:
+def _paired(reference: dict[int, dict[str, Any]], records: dict[int, dict[str, Any]], *, seeds: list[int], gold: list,
+            tokens: list) -> Any:
+    """``records`` against ``reference`` (scratch, or another method) on the seeds both have, paired by seed; None
+    when they share no seed."""
+    from mitigate.evaluation import transfer_report
+
+    common = [s for s in seeds if s in records and s in reference]
+    if not common:
+        return None
+    return transfer_report(gold=gold, scratch_seeds=[reference[s]["test"] for s in common],
+                           transfer_seeds=[records[s]["test"] for s in common], pairing="paired", tokens=tokens,
+                           n_bootstrap=0)
+
+
+def _target_runs(run: Run, target: str) -> dict[str, dict[int, dict[str, Any]]]:
+    """Every finished stage of ``target`` by method and seed, plus ``single:best-dev``: per seed, the single source
+    with the best dev score (its name under ``picked``)."""
+    runs = {m: _load(run.out, target, m) for m in run.methods(target)}
+    singles = [m for m in runs if m.startswith("single:")]
+    best = {}
+    for seed in runs["scratch"]:
+        scored = [(runs[m][seed]["dev_score"], m) for m in singles if seed in runs[m]]
+        if scored:
+            best[seed] = {**runs[max(scored)[1]][seed], "picked": max(scored)[1]}
+    runs["single:best-dev"] = best
+    return runs
+
+
+def _overview(run: Run, targets: list[str]) -> list[str]:
+    """Two tables over all targets: the gated mixture (with the degenerate-source check) and the discriminator gate."""
+    import numpy as np
+
+    from mitigate.gating import SCRATCH
+
+    permuted = run.config["permuted"] + PERMUTED_SUFFIX
+    mixture = ["## All targets", "", "Gated mixture of source encoders (test, % of tokens, mean over seeds; gains against "
+               "scratch of the same seed; Δ paired by seed, McNemar p the largest over seeds):", "",
+               "| target | seeds | scratch acc | churn floor | best single on dev: gain / NT | `gated`: gain / NT | "
+               "`gated` − best single (p) | `gated+permuted`: gain / NT (lowest seed gain) | permuted source's weight | "
+               "scratch branch's weight, `gated` / frozen |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
+    joint = ["", "Discriminator gate, joint training on the target and one source's data (same columns; ω of the "
+             "sentences whose tags were shuffled / of the intact ones, AUC of −ω for finding the shuffled ones):", "",
+             "| target | source | `joint`: gain / NT | `joint-gate`: gain / NT | Δ gain (p) | `joint+permuted`: gain / NT | "
+             "`joint-gate+permuted`: gain / NT | Δ gain (p) | ω shuffled / intact | AUC |", "|---|---|---|---|---|---|---|---|---|---|"]
+
+    def delta(report: Any) -> str:
+        return f"{100 * report.gain:+.2f} ({report.mcnemar_p:.2g})" if report is not None else "–"
+
+    def weight(records: dict[int, dict[str, Any]], name: str) -> str:
+        return f"{np.mean([r['gate']['overall'][name] for r in records.values()]):.3f}" if records else "–"
+
+    for target in targets:
+        runs = _target_runs(run, target)
+        seeds = sorted(runs["scratch"])
+        data = run.data(target)
+        context = {"seeds": seeds, "gold": [list(s.tags) for s in data.test], "tokens": [list(s.tokens) for s in data.test]}
+        reports = {m: _paired(runs["scratch"], r, **context) for m, r in runs.items() if m != "scratch"}
+        done = [r for r in reports.values() if r is not None]
+        if not done:
+            continue
+        gain = {m: f"{100 * r.gain:+.2f} / {100 * r.nt:.2f}" if r is not None else "–" for m, r in reports.items()}
+        lowest = (f" ({min(100 * pair.gain for pair in reports['gated+permuted'].pairs):+.2f})"
+                  if reports["gated+permuted"] is not None else "")
+        mixture.append(
+            f"| {target} | {len(seeds)} | {100 * done[0].scratch_accuracy:.2f} | "
+            f"{'–' if done[0].churn_floor is None else f'{100 * done[0].churn_floor:.2f}'} | "
+            f"{gain['single:best-dev']} | {gain['gated']} | {delta(_paired(runs['single:best-dev'], runs['gated'], **context))} | "
+            f"{gain['gated+permuted']}{lowest} | {weight(runs['gated+permuted'], permuted)} | "
+            f"{weight(runs['gated'], SCRATCH)} / {weight(runs['gated-frozen+permuted'], SCRATCH)} |")
+        source = run.config["joint_sources"].get(target)
+        if source is None:
+            continue
+        cells = []
+        for plain, gated in (("joint", "joint-gate"), ("joint+permuted", "joint-gate+permuted")):
+            cells += [gain[plain], gain[gated], delta(_paired(runs[plain], runs[gated], **context))]
+        found = [r["source_weights"] for r in runs["joint-gate+permuted"].values() if "source_weights" in r]
+        shuffled = (f"{np.mean([w['mean_permuted'] for w in found]):.2f} / {np.mean([w['mean_intact'] for w in found]):.2f} | "
+                    f"{np.mean([w['auc_permuted'] for w in found]):.3f}") if found else "– | –"
+        joint.append(f"| {target} | {source} | " + " | ".join(cells) + f" | {shuffled} |")
+    return mixture + joint + [""]
+
+
+def _joint_summary(runs: dict[str, dict[int, dict[str, Any]]], context: dict[str, Any], *, source: str | None) -> list[str]:
     """The discriminator gate's lines: each gated joint run against plain joint training on the same source data
     (paired by seed), and what the gate did to the source data (mean ω, down-weighted share, permuted vs intact
     sentences, tags)."""
     import numpy as np
-
-    from mitigate.evaluation import transfer_report
 
     gated = {m: r for m, r in runs.items() if m.startswith("joint-gate") and r}
     if source is None or not gated:
@@ -397,15 +477,11 @@ def _joint_summary(runs: dict[str, dict[int, dict[str, Any]]], seeds: list[int],
     lines = ["", f"Discriminator gate: joint training on the target and **{source}** data (source tags the target lacks "
              "ignored); ω = D/(1−D) per source token, sentence weight = mean ω of its tokens."]
     for method, records in gated.items():
-        plain = runs.get(method.replace("-gate", ""), {})
-        common = [s for s in seeds if s in records and s in plain]
-        if common:
-            versus = transfer_report(gold=gold, scratch_seeds=[plain[s]["test"] for s in common],
-                                     transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
-                                     tokens=tokens, n_bootstrap=0)
+        versus = _paired(runs.get(method.replace("-gate", ""), {}), records, **context)
+        if versus is not None:
             lines.append(f"\n`{method}` against `{method.replace('-gate', '')}` (ω = 1, same source data): PT {100 * versus.pt:.2f}, "
                          f"NT {100 * versus.nt:.2f}, gain {100 * versus.gain:+.2f}, McNemar p {versus.mcnemar_p:.3g} "
-                         f"({len(common)} seeds).")
+                         f"({len(versus.pairs)} seeds).")
         weights = {seed: r["source_weights"] for seed, r in records.items() if "source_weights" in r}
         if not weights:
             continue
@@ -467,8 +543,6 @@ def summarise(
     figure_prefix: str = "gating",
 ) -> str:
     """Markdown tables of everything finished: PT / NT / gain vs scratch, gate weights, ranking vs measured gain."""
-    from mitigate.evaluation import transfer_report
-
     lines = ["# Multi-source gating: results", "",
              f"Generated by `{command}` (then `--summary`) from `{os.path.relpath(run.out)}` "
              f"(preset {run.config['preset']}, seeds {run.config['seeds']}, source seed {run.config['source_seed']}, "
@@ -477,37 +551,26 @@ def summarise(
              "PT / NT / gain are per token on the test split against scratch with the same seed (paired), in %, "
              "mean over seeds; p is the largest McNemar p-value over the seed pairs; excess NT needs >= 2 seeds. "
              "`single:best-dev` picks, per "
-             "seed, the single source with the best dev accuracy.", ""]
+             "seed, the single source with the best dev accuracy.", "", *_overview(run, targets)]
     predicted: dict[str, tuple[Any, dict[str, float], dict[str, float]]] = {}  # ranking, gain and −NT per source
     for target in targets:
-        scratch = _load(run.out, target, "scratch")
+        runs = _target_runs(run, target)
+        scratch, best = runs.pop("scratch"), runs["single:best-dev"]
         if not scratch:
             continue
         data = run.data(target)
-        gold = [list(s.tags) for s in data.test]
-        tokens = [list(s.tokens) for s in data.test]
         seeds = sorted(scratch)
+        context = {"seeds": seeds, "gold": [list(s.tags) for s in data.test], "tokens": [list(s.tokens) for s in data.test]}
         lines += [f"## {target}", "", "| method | seeds | accuracy | PT | NT | excess NT | gain | gain per seed | McNemar p |",
                   "|---|---|---|---|---|---|---|---|---|"]
         measured: dict[str, float] = {}
         measured_nt: dict[str, float] = {}  # minus NT: higher is better, like the ranking score
-        runs = {m: _load(run.out, target, m) for m in run.methods(target) if m != "scratch"}
-        singles = [m for m in runs if m.startswith("single:")]
-        best = {}
-        for seed in seeds:
-            scored = [(runs[m][seed]["dev_score"], m) for m in singles if seed in runs[m]]
-            if scored:
-                best[seed] = {**runs[max(scored)[1]][seed], "picked": max(scored)[1]}
-        runs["single:best-dev"] = best
         acc_scratch, churn = None, None
         span_f1: dict[str, float] = {}
         for method, records in runs.items():
-            common = [s for s in seeds if s in records]
-            if not common:
+            report = _paired(scratch, records, **context)
+            if report is None:
                 continue
-            report = transfer_report(gold=gold, scratch_seeds=[scratch[s]["test"] for s in common],
-                                     transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
-                                     tokens=tokens, n_bootstrap=0)
             acc_scratch, churn = report.scratch_accuracy, report.churn_floor
             if report.spans is not None:
                 span_f1 |= {"scratch": report.spans.scratch_f1, method: report.spans.transfer_f1}
@@ -515,7 +578,7 @@ def summarise(
                 measured[method.split(":", 1)[1]] = report.gain
                 measured_nt[method.split(":", 1)[1]] = -report.nt
             excess = f"{100 * report.seed_noise.excess_nt:+.2f}" if report.seed_noise else ""
-            lines.append(f"| {method} | {len(common)} | {100 * report.transfer_accuracy:.2f} | {100 * report.pt:.2f} | "
+            lines.append(f"| {method} | {len(report.pairs)} | {100 * report.transfer_accuracy:.2f} | {100 * report.pt:.2f} | "
                          f"{100 * report.nt:.2f} | {excess} | {100 * report.gain:+.2f} | "
                          f"{' / '.join(f'{100 * pair.gain:+.2f}' for pair in report.pairs)} | {report.mcnemar_p:.3g} |")
         if acc_scratch is not None:
@@ -534,12 +597,10 @@ def summarise(
             if "permuted" in method:  # the degenerate-source test: does adding the permuted source cost anything?
                 references["`gated` (the same sources without the permuted one)"] = runs.get("gated", {})
             for label, reference in references.items():
-                common = [s for s in seeds if s in records and s in reference]
-                if not common:
+                versus = _paired(reference, records, **context)
+                if versus is None:
                     continue
-                versus = transfer_report(gold=gold, scratch_seeds=[reference[s]["test"] for s in common],
-                                         transfer_seeds=[records[s]["test"] for s in common], pairing="paired",
-                                         tokens=tokens, n_bootstrap=0)
+                common = [s for s in seeds if s in records and s in reference]
                 picked = f" ({', '.join(sorted({reference[s]['picked'] for s in common}))})" if reference is best else ""
                 lines.append(f"\n`{method}` against {label}{picked}: PT {100 * versus.pt:.2f}, "
                              f"NT {100 * versus.nt:.2f}, gain {100 * versus.gain:+.2f}, McNemar p {versus.mcnemar_p:.3g} "
@@ -560,7 +621,7 @@ def summarise(
         if plotted and figure_dir is not None:
             path = plot_gate_weights(plotted, figure_dir / f"{figure_prefix}_{target}.png", title=target)
             lines += ["", f"![mean gate weight per source and slice, {target}]({path.name})"]
-        lines += _joint_summary(runs, seeds, gold=gold, tokens=tokens, source=run.config["joint_sources"].get(target))
+        lines += _joint_summary(runs, context, source=run.config["joint_sources"].get(target))
         ranking_path = run.out / target / "ranking.json"
         if ranking_path.is_file():
             from mitigate.gating import SourceRanking
