@@ -151,7 +151,8 @@ def source_weight_report(mean_weights: dict[int, float], sentences: list, permut
     ids = np.fromiter(mean_weights, dtype=np.int64)
     w = np.fromiter(mean_weights.values(), dtype=np.float64)
     seen = np.unique(sentence_of[ids])
-    per_sentence = np.bincount(sentence_of[ids], weights=w, minlength=len(sentences))[seen] / np.bincount(sentence_of[ids], minlength=len(sentences))[seen]
+    sums = np.bincount(sentence_of[ids], weights=w, minlength=len(sentences))
+    per_sentence = sums[seen] / np.bincount(sentence_of[ids], minlength=len(sentences))[seen]
     tags = sorted(set(tag_of[ids]))
     report: dict[str, Any] = {
         "sentences_seen": int(len(seen)), "tokens_seen": int(len(ids)), "mean": float(per_sentence.mean()),
