@@ -355,6 +355,7 @@ class Run:
         import torch
 
         torch.set_num_threads(1)
+
         def wanted(stage: str) -> bool:
             return self.only is None or stage in self.only
 
@@ -406,7 +407,8 @@ def _target_runs(run: Run, target: str) -> dict[str, dict[int, dict[str, Any]]]:
     for seed in runs["scratch"]:
         scored = [(runs[m][seed]["dev_score"], m) for m in singles if seed in runs[m]]
         if scored:
-            best[seed] = {**runs[max(scored)[1]][seed], "picked": max(scored)[1]}
+            picked = max(scored)[1]
+            best[seed] = {**runs[picked][seed], "picked": picked}
     runs["single:best-dev"] = best
     return runs
 
