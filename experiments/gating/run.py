@@ -384,36 +384,44 @@ def _load(out: Path, target: str, method: str) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _paired(reference: dict[int, dict[str, Any]], records: dict[int, dict[str, Any]], *, seeds: list[int], gold: list,
-            tokens: list) -> Any:
-    """``records`` against ``reference`` (scratch, or another method) on the seeds both have, paired by seed; None
-    when they share no seed."""
-    from mitigate.evaluation import transfer_report
+class _Target:
+    """One target's finished stages by method and seed, and their comparisons paired by seed, each computed once.
 
-    common = [s for s in seeds if s in records and s in reference]
-    if not common:
-        return None
-    return transfer_report(gold=gold, scratch_seeds=[reference[s]["test"] for s in common],
-                           transfer_seeds=[records[s]["test"] for s in common], pairing="paired", tokens=tokens,
-                           n_bootstrap=0)
+    ``runs`` also holds ``single:best-dev``: per seed, the single source with the best dev score (its name under
+    ``picked``).
+    """
+
+    def __init__(self, run: Run, target: str) -> None:
+        self.runs = {m: _load(run.out, target, m) for m in run.methods(target)}
+        singles = [m for m in self.runs if m.startswith("single:")]
+        best = {}
+        for seed in self.runs["scratch"]:
+            scored = [(self.runs[m][seed]["dev_score"], m) for m in singles if seed in self.runs[m]]
+            if scored:
+                picked = max(scored)[1]
+                best[seed] = {**self.runs[picked][seed], "picked": picked}
+        self.runs["single:best-dev"] = best
+        self.seeds = sorted(self.runs["scratch"])
+        test = run.data(target).test
+        self.gold, self.tokens = [list(s.tags) for s in test], [list(s.tokens) for s in test]
+        self._paired: dict[tuple[str, str], Any] = {}
+
+    def paired(self, method: str, *, against: str = "scratch") -> Any:
+        """``method`` against ``against`` (scratch, or another method) on the seeds both have; None when they share
+        no seed."""
+        from mitigate.evaluation import transfer_report
+
+        if (method, against) not in self._paired:
+            reference, records = self.runs.get(against, {}), self.runs.get(method, {})
+            common = [s for s in self.seeds if s in records and s in reference]
+            self._paired[method, against] = transfer_report(
+                gold=self.gold, scratch_seeds=[reference[s]["test"] for s in common],
+                transfer_seeds=[records[s]["test"] for s in common], pairing="paired", tokens=self.tokens, n_bootstrap=0,
+            ) if common else None
+        return self._paired[method, against]
 
 
-def _target_runs(run: Run, target: str) -> dict[str, dict[int, dict[str, Any]]]:
-    """Every finished stage of ``target`` by method and seed, plus ``single:best-dev``: per seed, the single source
-    with the best dev score (its name under ``picked``)."""
-    runs = {m: _load(run.out, target, m) for m in run.methods(target)}
-    singles = [m for m in runs if m.startswith("single:")]
-    best = {}
-    for seed in runs["scratch"]:
-        scored = [(runs[m][seed]["dev_score"], m) for m in singles if seed in runs[m]]
-        if scored:
-            picked = max(scored)[1]
-            best[seed] = {**runs[picked][seed], "picked": picked}
-    runs["single:best-dev"] = best
-    return runs
-
-
-def _overview(run: Run, targets: list[str]) -> list[str]:
+def _overview(run: Run, evaluated: dict[str, _Target]) -> list[str]:
     """Two tables over all targets: the gated mixture (with the degenerate-source check) and the discriminator gate."""
     import numpy as np
 
@@ -437,12 +445,9 @@ def _overview(run: Run, targets: list[str]) -> list[str]:
     def weight(records: dict[int, dict[str, Any]], name: str) -> str:
         return f"{np.mean([r['gate']['overall'][name] for r in records.values()]):.3f}" if records else "–"
 
-    for target in targets:
-        runs = _target_runs(run, target)
-        seeds = sorted(runs["scratch"])
-        data = run.data(target)
-        context = {"seeds": seeds, "gold": [list(s.tags) for s in data.test], "tokens": [list(s.tokens) for s in data.test]}
-        reports = {m: _paired(runs["scratch"], r, **context) for m, r in runs.items() if m != "scratch"}
+    for target, evaluation in evaluated.items():
+        runs = evaluation.runs
+        reports = {m: evaluation.paired(m) for m in runs if m != "scratch"}
         done = [r for r in reports.values() if r is not None]
         if not done:
             continue
@@ -450,9 +455,9 @@ def _overview(run: Run, targets: list[str]) -> list[str]:
         lowest = (f" ({min(100 * pair.gain for pair in reports['gated+permuted'].pairs):+.2f})"
                   if reports["gated+permuted"] is not None else "")
         mixture.append(
-            f"| {target} | {len(seeds)} | {100 * done[0].scratch_accuracy:.2f} | "
+            f"| {target} | {len(evaluation.seeds)} | {100 * done[0].scratch_accuracy:.2f} | "
             f"{'–' if done[0].churn_floor is None else f'{100 * done[0].churn_floor:.2f}'} | "
-            f"{gain['single:best-dev']} | {gain['gated']} | {delta(_paired(runs['single:best-dev'], runs['gated'], **context))} | "
+            f"{gain['single:best-dev']} | {gain['gated']} | {delta(evaluation.paired('gated', against='single:best-dev'))} | "
             f"{gain['gated+permuted']}{lowest} | {weight(runs['gated+permuted'], permuted)} | "
             f"{weight(runs['gated'], SCRATCH)} / {weight(runs['gated-frozen+permuted'], SCRATCH)} |")
         source = run.config["joint_sources"].get(target)
@@ -460,7 +465,7 @@ def _overview(run: Run, targets: list[str]) -> list[str]:
             continue
         cells = []
         for plain, gated in (("joint", "joint-gate"), ("joint+permuted", "joint-gate+permuted")):
-            cells += [gain[plain], gain[gated], delta(_paired(runs[plain], runs[gated], **context))]
+            cells += [gain[plain], gain[gated], delta(evaluation.paired(gated, against=plain))]
         found = [r["source_weights"] for r in runs["joint-gate+permuted"].values() if "source_weights" in r]
         shuffled = (f"{np.mean([w['mean_permuted'] for w in found]):.2f} / {np.mean([w['mean_intact'] for w in found]):.2f} | "
                     f"{np.mean([w['auc_permuted'] for w in found]):.3f}") if found else "– | –"
@@ -468,19 +473,19 @@ def _overview(run: Run, targets: list[str]) -> list[str]:
     return mixture + joint + [""]
 
 
-def _joint_summary(runs: dict[str, dict[int, dict[str, Any]]], context: dict[str, Any], *, source: str | None) -> list[str]:
+def _joint_summary(evaluation: _Target, *, source: str | None) -> list[str]:
     """The discriminator gate's lines: each gated joint run against plain joint training on the same source data
     (paired by seed), and what the gate did to the source data (mean ω, down-weighted share, permuted vs intact
     sentences, tags)."""
     import numpy as np
 
-    gated = {m: r for m, r in runs.items() if m.startswith("joint-gate") and r}
+    gated = {m: r for m, r in evaluation.runs.items() if m.startswith("joint-gate") and r}
     if source is None or not gated:
         return []
     lines = ["", f"Discriminator gate: joint training on the target and **{source}** data (source tags the target lacks "
              "ignored); ω = D/(1−D) per source token, sentence weight = mean ω of its tokens."]
     for method, records in gated.items():
-        versus = _paired(runs.get(method.replace("-gate", ""), {}), records, **context)
+        versus = evaluation.paired(method, against=method.replace("-gate", ""))
         if versus is not None:
             lines.append(f"\n`{method}` against `{method.replace('-gate', '')}` (ω = 1, same source data): PT {100 * versus.pt:.2f}, "
                          f"NT {100 * versus.nt:.2f}, gain {100 * versus.gain:+.2f}, McNemar p {versus.mcnemar_p:.3g} "
@@ -554,24 +559,22 @@ def summarise(
              "PT / NT / gain are per token on the test split against scratch with the same seed (paired), in %, "
              "mean over seeds; p is the largest McNemar p-value over the seed pairs; excess NT needs >= 2 seeds. "
              "`single:best-dev` picks, per "
-             "seed, the single source with the best dev accuracy.", "", *_overview(run, targets)]
+             "seed, the single source with the best dev accuracy.", ""]
+    evaluated = {target: _Target(run, target) for target in targets}
+    lines += _overview(run, evaluated)
     predicted: dict[str, tuple[Any, dict[str, float], dict[str, float]]] = {}  # ranking, gain and −NT per source
-    for target in targets:
-        runs = _target_runs(run, target)
-        scratch, best = runs.pop("scratch"), runs["single:best-dev"]
-        if not scratch:
+    for target, evaluation in evaluated.items():
+        runs, seeds = evaluation.runs, evaluation.seeds
+        if not seeds:
             continue
-        data = run.data(target)
-        seeds = sorted(scratch)
-        context = {"seeds": seeds, "gold": [list(s.tags) for s in data.test], "tokens": [list(s.tokens) for s in data.test]}
         lines += [f"## {target}", "", "| method | seeds | accuracy | PT | NT | excess NT | gain | gain per seed | McNemar p |",
                   "|---|---|---|---|---|---|---|---|---|"]
         measured: dict[str, float] = {}
         measured_nt: dict[str, float] = {}  # minus NT: higher is better, like the ranking score
         acc_scratch, churn = None, None
         span_f1: dict[str, float] = {}
-        for method, records in runs.items():
-            report = _paired(scratch, records, **context)
+        for method in runs:
+            report = evaluation.paired(method) if method != "scratch" else None
             if report is None:
                 continue
             acc_scratch, churn = report.scratch_accuracy, report.churn_floor
@@ -595,19 +598,18 @@ def summarise(
                          + ", ".join(f"{m} {100 * f:.2f}" for m, f in span_f1.items()) + ".")
         plotted: dict[str, tuple[list[str], dict[str, list[float]]]] = {}
         for method in run.config["gated_methods"]:
-            records = runs.get(method, {})
-            references = {"the dev-picked best single source": best}
+            records, best = runs.get(method, {}), runs["single:best-dev"]
+            picked = ", ".join(sorted({best[s]["picked"] for s in records if s in best}))
+            references = {"single:best-dev": f"the dev-picked best single source ({picked})"}
             if "permuted" in method:  # the degenerate-source test: does adding the permuted source cost anything?
-                references["`gated` (the same sources without the permuted one)"] = runs.get("gated", {})
-            for label, reference in references.items():
-                versus = _paired(reference, records, **context)
+                references["gated"] = "`gated` (the same sources without the permuted one)"
+            for reference, label in references.items():
+                versus = evaluation.paired(method, against=reference)
                 if versus is None:
                     continue
-                common = [s for s in seeds if s in records and s in reference]
-                picked = f" ({', '.join(sorted({reference[s]['picked'] for s in common}))})" if reference is best else ""
-                lines.append(f"\n`{method}` against {label}{picked}: PT {100 * versus.pt:.2f}, "
+                lines.append(f"\n`{method}` against {label}: PT {100 * versus.pt:.2f}, "
                              f"NT {100 * versus.nt:.2f}, gain {100 * versus.gain:+.2f}, McNemar p {versus.mcnemar_p:.3g} "
-                             f"({len(common)} seeds).")
+                             f"({len(versus.pairs)} seeds).")
             if not records:
                 continue
             names = next(iter(records.values()))["gate"]["names"]
@@ -624,7 +626,7 @@ def summarise(
         if plotted and figure_dir is not None:
             path = plot_gate_weights(plotted, figure_dir / f"{figure_prefix}_{target}.png", title=target)
             lines += ["", f"![mean gate weight per source and slice, {target}]({path.name})"]
-        lines += _joint_summary(runs, context, source=run.config["joint_sources"].get(target))
+        lines += _joint_summary(evaluation, source=run.config["joint_sources"].get(target))
         ranking_path = run.out / target / "ranking.json"
         if ranking_path.is_file():
             from mitigate.gating import SourceRanking
